@@ -1,0 +1,23 @@
+select
+    "REPORTER" as reporter,
+    "PARTNER" as partner,
+    "TRADE_TYPE" as trade_type,
+    "PRODUCT_NC" as cn8,
+    "PRODUCT_SITC" as sitc,
+    "PRODUCT_CPA21" as cpa21,
+    "PRODUCT_CPA22" as cpa22,
+    "PRODUCT_BEC" as bec,
+    "PRODUCT_BEC5" as bec5,
+    "PRODUCT_SECTION" as hs_section,
+    "FLOW" as flow_code,
+    "STAT_PROCEDURE" as stat_procedure,
+    "SUPPL_UNIT" as suppl_unit,
+    cast(strptime("PERIOD", '%Y%m') as date) as period,
+    "VALUE_EUR" as value_eur,
+    "VALUE_NAC" as value_nac,
+    "QUANTITY_KG" as quantity_kg,
+    "QUANTITY_SUPPL_UNIT" as quantity_suppl_unit,
+    "SOURCE_FILE" as source_file,
+    "SOURCE_SHA256" as source_sha256,
+    cast("RETRIEVED_AT" as timestamptz) as retrieved_at
+from {{ source('comext', 'trade_flows') }}

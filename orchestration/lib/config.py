@@ -1,0 +1,99 @@
+"""Settings from the environment, with working defaults. The one place that knows where state lives."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+SAMPLE_DATA_DIR = REPO_ROOT / "sample_data"
+
+DEFAULT_COMEXT_URL = "https://ec.europa.eu/eurostat/api/dissemination/files"
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    """How politely and how persistently we talk to a source."""
+
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 120.0
+    max_attempts: int = 5
+    backoff_base_s: float = 2.0
+    max_wait_s: float = 300.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    comext_url: str
+    http: HttpPolicy
+    # Largest unpacked month we accept; a real month is ~400 MB, so 4 GB means a broken or hostile archive.
+    max_unpacked_bytes: int
+    # Row count of a month must lie within [prev/band, prev*band] of the previous month.
+    row_count_band: float
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.home / "raw"
+
+    @property
+    def parquet_dir(self) -> Path:
+        return self.home / "parquet"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.home / "quarantine"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.home / "tmp"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.home / "build"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.home / "published"
+
+    @property
+    def published_warehouse(self) -> Path:
+        return self.published_dir / "warehouse.duckdb"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    def comext_parquet_dir(self) -> Path:
+        return self.parquet_dir / "comext"
+
+
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name}={raw!r} is not a number") from exc
+
+
+def load_settings() -> Settings:
+    home = Path(os.environ.get("MIRROR_TRADE_HOME") or REPO_ROOT / "data").resolve()
+    http = HttpPolicy(
+        connect_timeout_s=_float_env("MIRROR_TRADE_HTTP_CONNECT_TIMEOUT", 10.0),
+        read_timeout_s=_float_env("MIRROR_TRADE_HTTP_READ_TIMEOUT", 120.0),
+        max_attempts=int(_float_env("MIRROR_TRADE_HTTP_MAX_ATTEMPTS", 5)),
+        backoff_base_s=_float_env("MIRROR_TRADE_HTTP_BACKOFF", 2.0),
+        max_wait_s=_float_env("MIRROR_TRADE_HTTP_MAX_WAIT", 300.0),
+    )
+    return Settings(
+        home=home,
+        comext_url=(os.environ.get("MIRROR_TRADE_COMEXT_URL") or DEFAULT_COMEXT_URL).rstrip("/"),
+        http=http,
+        max_unpacked_bytes=int(_float_env("MIRROR_TRADE_MAX_UNPACKED_BYTES", 4 * 1024**3)),
+        row_count_band=_float_env("MIRROR_TRADE_ROW_COUNT_BAND", 3.0),
+    )
