@@ -24,3 +24,9 @@ select *
 from {{ model }}
 where ({{ column_name }} is null) <> coalesce(({{ condition }}), false)
 {% endtest %}
+
+{% test all_true(model, column_name) %}
+select *
+from {{ model }}
+where not coalesce({{ column_name }}, false)
+{% endtest %}

@@ -1,0 +1,222 @@
+"""mirror-trade: run the pipeline, the offline demo, or the sample server."""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import re
+import sys
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from orchestration.lib.config import SAMPLE_DATA_DIR, Settings, load_settings
+
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+SAMPLE_RANGE = ("2021-01", "2022-06")
+
+
+class RunLocked(Exception):
+    pass
+
+
+def _month(value: str) -> str:
+    match = MONTH_RE.match(value)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a month as YYYY-MM")
+    if value < "2019-01":
+        raise argparse.ArgumentTypeError(f"{value}: Comext partitions start at 2019-01")
+    return value
+
+
+@contextmanager
+def run_lock(settings: Settings) -> Iterator[None]:
+    """One pipeline run per MIRROR_TRADE_HOME at a time; a second one exits cleanly."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with open(settings.home / "run.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise RunLocked(f"another mirror-trade run holds {settings.home / 'run.lock'}; not starting") from exc
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+
+
+def _dagster_instance(settings: Settings):
+    from dagster import DagsterInstance
+
+    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
+    return DagsterInstance.get()
+
+
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
+DBT_ERROR_LINE = re.compile(r"(FAIL \d|ERROR|Failure in|Error in|Database Error|Runtime Error|Compilation Error)")
+
+
+def _error_summary(error) -> str:
+    """The lines of a step's error that say what went wrong (dbt's own failure lines for a dbt step)."""
+    if error is None:
+        return "unknown error"
+    while error.cause is not None and "DagsterExecutionStepExecutionError" in error.cls_name:
+        error = error.cause
+    text = ANSI_RE.sub("", error.message)
+    if "Errors parsed from dbt logs:" in text:
+        tail = text.split("Errors parsed from dbt logs:", 1)[1]
+        lines = [line.strip() for line in tail.splitlines() if DBT_ERROR_LINE.search(line)]
+        return "dbt: " + " | ".join(dict.fromkeys(lines[:6]))
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else error.cls_name
+
+
+def _explain_failure(result) -> str:
+    """One paragraph: which step or check failed, on which table and months, and why."""
+    from dagster import DagsterEventType
+
+    reasons = []
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                detail = evaluation.description or ""
+                meta = evaluation.metadata.get("months_checked")
+                months = f" (months {meta.value})" if meta and meta.value else ""
+                reasons.append(
+                    f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()}{months} "
+                    f"failed [{evaluation.severity.value}]{': ' + detail if detail else ''}"
+                )
+        elif event.event_type == DagsterEventType.STEP_FAILURE:
+            error = event.event_specific_data.error
+            reasons.append(f"step {event.step_key} failed: {_error_summary(error)}")
+    return " ".join(reasons) if reasons else "the run failed without a recorded reason; see the Dagster logs"
+
+
+def run_pipeline(start: str, end: str, settings: Settings | None = None) -> int:
+    settings = settings or load_settings()
+    if end < start:
+        print(f"mirror-trade run: --end {end} is before --start {start}", file=sys.stderr)
+        return 2
+    from orchestration.lib.dbt_manifest import ensure_manifest
+
+    ensure_manifest()
+    from orchestration.defs.schedules import NIGHTLY_JOB, range_tags
+    from orchestration.definitions import defs
+
+    try:
+        with run_lock(settings):
+            instance = _dagster_instance(settings)
+            print(f"mirror-trade: running {start} .. {end} with MIRROR_TRADE_HOME={settings.home}")
+            print(f"mirror-trade: Comext source {settings.comext_url}")
+            result = defs.resolve_job_def(NIGHTLY_JOB).execute_in_process(
+                instance=instance,
+                tags=range_tags(f"{start}-01", f"{end}-01"),
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            )
+    except RunLocked as exc:
+        print(f"mirror-trade: {exc}", file=sys.stderr)
+        return 3
+    if not result.success:
+        paragraph = (
+            f"mirror-trade run {start}..{end} FAILED (run {result.run_id}); nothing was published and the "
+            f"previous warehouse at {settings.published_warehouse} is unchanged. {_explain_failure(result)}"
+        )
+        print("\n" + textwrap.fill(paragraph, width=110), file=sys.stderr)
+        return 1
+    from orchestration.defs.publish.warehouse import PUBLISHED_KEY
+
+    published = [m for m in result.get_asset_materialization_events() if m.asset_key == PUBLISHED_KEY]
+    message = published[-1].materialization.metadata["message"].value if published else "done"
+    print(f"\nmirror-trade run {start}..{end} succeeded (run {result.run_id}): {message}")
+    return 0
+
+
+def _eurostat_reachable(url: str) -> bool:
+    import requests
+
+    try:
+        requests.head(url, timeout=5)
+    except requests.RequestException:
+        return False
+    return True
+
+
+def run_demo(start: str, end: str) -> int:
+    from orchestration.lib.eurostat_server import EurostatFileServer
+
+    settings = load_settings()
+    if os.environ.get("MIRROR_TRADE_COMEXT_URL") or (
+        os.environ.get("MIRROR_TRADE_DEMO_OFFLINE") != "1" and _eurostat_reachable(settings.comext_url)
+    ):
+        print(f"mirror-trade demo: using the live source {settings.comext_url}")
+        return run_pipeline(start, end, settings)
+    with EurostatFileServer(SAMPLE_DATA_DIR / "comext") as server:
+        print(
+            f"mirror-trade demo: no network to Eurostat; serving the bundled real sample "
+            f"({SAMPLE_RANGE[0]}..{SAMPLE_RANGE[1]}) at {server.base_url}"
+        )
+        os.environ["MIRROR_TRADE_COMEXT_URL"] = server.base_url
+        return run_pipeline(start, end, load_settings())
+
+
+def serve_sample(port: int) -> int:
+    from orchestration.lib.eurostat_server import EurostatFileServer
+
+    with EurostatFileServer(SAMPLE_DATA_DIR / "comext", port=port) as server:
+        print(f"serving the Comext sample at {server.base_url} (Ctrl-C to stop)")
+        print(f"  export MIRROR_TRADE_COMEXT_URL={server.base_url}")
+        try:
+            server.thread.join()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="mirror-trade",
+        description="Mirror trade statistics: Comext -> checked, published DuckDB warehouse.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  mirror-trade run --start 2022-01 --end 2022-06",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser(
+        "run",
+        help="materialise months through the Dagster asset graph, check, and publish",
+        epilog="example:\n  mirror-trade run --start 2022-01 --end 2022-06",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("--start", type=_month, required=True, help="first month, YYYY-MM")
+    run.add_argument("--end", type=_month, required=True, help="last month, YYYY-MM (inclusive)")
+    demo = sub.add_parser(
+        "demo",
+        help="run the pipeline on the live source, or offline on the bundled real sample over local HTTP",
+        epilog="example:\n  mirror-trade demo",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    demo.add_argument("--start", type=_month, default=SAMPLE_RANGE[0])
+    demo.add_argument("--end", type=_month, default=SAMPLE_RANGE[1])
+    serve = sub.add_parser(
+        "serve-sample",
+        help="serve the bundled Comext sample over HTTP in Eurostat's URL layout",
+        epilog="example:\n  mirror-trade serve-sample --port 8765",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run_pipeline(args.start, args.end)
+    if args.command == "demo":
+        return run_demo(args.start, args.end)
+    return serve_sample(args.port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

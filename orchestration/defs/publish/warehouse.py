@@ -1,0 +1,56 @@
+"""published/warehouse: the analysts' DuckDB file, replaced only when every blocking check of the run passed."""
+
+import dagster as dg
+
+from orchestration.defs.partitions import monthly_partitions, window_dates
+from orchestration.lib.config import load_settings
+from orchestration.lib.publication import publish
+
+PUBLISHED_KEY = dg.AssetKey(["published", "warehouse"])
+MART_KEYS = [dg.AssetKey(["marts", "fct_eu_exports"]), dg.AssetKey(["marts", "source_coverage"])]
+
+
+def _check_evaluations(context: dg.AssetExecutionContext) -> list:
+    records = context.instance.all_logs(context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    return [r.dagster_event.event_specific_data for r in records]
+
+
+@dg.asset(
+    key=PUBLISHED_KEY,
+    deps=MART_KEYS,
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="publication",
+    kinds={"duckdb"},
+    description=(
+        "$MIRROR_TRADE_HOME/published/warehouse.duckdb, atomically replaced by the run's build file once every "
+        "blocking check passed; marts.publication_log records each publication's months, source files (sha256) "
+        "and checks. A run that changes nothing publishes nothing."
+    ),
+)
+def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings = load_settings()
+    evaluations = _check_evaluations(context)
+    name = lambda e: f"{e.asset_key.to_user_string()}:{e.check_name}"  # noqa: E731
+    blocking_failures = [name(e) for e in evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
+    if blocking_failures:
+        raise dg.Failure(
+            description=f"publication blocked: checks failed in this run: {', '.join(blocking_failures)}"
+        )
+    passed = [name(e) for e in evaluations if e.passed]
+    warned = [name(e) for e in evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.WARN]
+    outcome = publish(settings, context.run_id, window=window_dates(context), checks_passed=passed, checks_warned=warned)
+    context.log.info(outcome.message)
+    if warned:
+        context.log.warning(f"published with warnings (not blocking): {', '.join(warned)}")
+    return dg.MaterializeResult(
+        metadata={
+            "published": outcome.published,
+            "publication_id": outcome.publication_id,
+            "path": str(outcome.path),
+            "months": len(outcome.months),
+            "checks_passed": len(passed),
+            "checks_warned": dg.MetadataValue.json(warned),
+            "message": outcome.message,
+        }
+    )

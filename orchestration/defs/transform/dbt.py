@@ -1,0 +1,57 @@
+"""dbt models as Dagster assets. The run's month window goes to dbt as vars, never as a partition key."""
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.defs.ingest.comext import RAW_COMEXT_KEY
+from orchestration.defs.partitions import monthly_partitions, window_dates
+from orchestration.lib.config import DBT_PROJECT_DIR, load_settings
+from orchestration.lib.publication import prepare_build
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# Only under `dagster dev`; the CLI, tests and CI run `dbt parse` first (orchestration.lib.dbt_manifest).
+dbt_project.prepare_if_dev()
+
+# dbt sources that are Dagster assets upstream, by (source name, table name).
+SOURCE_ASSETS = {("comext", "trade_flows"): RAW_COMEXT_KEY}
+
+
+class MirrorTradeTranslator(DagsterDbtTranslator):
+    """Keys follow the warehouse: [schema, name] (marts/fct_eu_exports, reference/chp_list)."""
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] == "source":
+            key = SOURCE_ASSETS.get((props["source_name"], props["name"]))
+            return spec.replace_attributes(key=key) if key else spec
+        schema = props.get("config", {}).get("schema") or props["schema"]
+        return spec.replace_attributes(key=dg.AssetKey([schema, props["name"]]), group_name="warehouse")
+
+
+translator = MirrorTradeTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    name="warehouse_dbt",
+)
+def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+    settings = load_settings()
+    build = prepare_build(settings, context.run_id)
+    # dbt reads its target file and the parquet lake from the environment (profiles.yml, sources).
+    os.environ["MIRROR_TRADE_BUILD_DB"] = str(build)
+    os.environ["MIRROR_TRADE_HOME"] = str(settings.home)
+    start, end = window_dates(context)
+    context.log.info(f"dbt build {start} .. {end} into {build}")
+    dbt_vars = json.dumps({"min_period": start, "max_period": end})
+    yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()

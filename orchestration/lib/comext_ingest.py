@@ -1,0 +1,189 @@
+"""One Comext month from the source to a validated parquet partition in the lake.
+
+source -> raw vintage (immutable, sha256) -> unpacked .dat (temporary) -> typed parquet (temporary)
+-> GX suite -> lake (atomic rename) or quarantine. The lake only ever holds partitions that passed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import requests
+
+from orchestration.lib import comext, rawstore
+from orchestration.lib.config import Settings
+from orchestration.lib.expectations import SuiteResult, validate_relation
+from orchestration.lib.http import download_file
+
+RAW_SUITE = "raw_comext_monthly"
+PARQUET_NAME = "data.parquet"
+
+
+@dataclass
+class MonthOutcome:
+    period: str
+    vintage: rawstore.Vintage
+    new_vintage: bool
+    status: str  # "loaded" | "unchanged" | "rejected"
+    rows: int
+    reporters: list[str]
+    check: SuiteResult | None = None
+    parquet_path: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_metadata(self) -> dict:
+        return {
+            "status": self.status,
+            "rows": self.rows,
+            "reporters_present": len(self.reporters),
+            "reporters": ",".join(self.reporters),
+            "source_file": self.vintage.file_name,
+            "sha256": self.vintage.sha256,
+            "size_bytes": self.vintage.size_bytes,
+            "retrieved_at": self.vintage.retrieved_at,
+            "new_vintage": self.new_vintage,
+            "check": self.check.describe() if self.check else "validated when this vintage was first loaded",
+        }
+
+
+def lake_path(settings: Settings, period: str) -> Path:
+    return settings.comext_parquet_dir() / period / PARQUET_NAME
+
+
+def previous_period(period: str) -> str:
+    year, month = int(period[:4]), int(period[4:])
+    year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return f"{year:04d}{month:02d}"
+
+
+def _lake_sha256(con: duckdb.DuckDBPyConnection, path: Path) -> str | None:
+    if not path.exists():
+        return None
+    row = con.execute(
+        f"SELECT SOURCE_SHA256 FROM read_parquet('{path}', hive_partitioning = false) LIMIT 1"
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _row_count(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
+    if not path.exists():
+        return None
+    return con.execute(f"SELECT count(*) FROM read_parquet('{path}', hive_partitioning = false)").fetchone()[0]
+
+
+def validate_partition(
+    con: duckdb.DuckDBPyConnection, settings: Settings, period: str, parquet: Path
+) -> SuiteResult:
+    rows = _row_count(con, parquet) or 0
+    previous = _row_count(con, lake_path(settings, previous_period(period)))
+    reporters = con.execute(
+        f"SELECT count(DISTINCT REPORTER) FROM read_parquet('{parquet}', hive_partitioning = false)"
+    ).fetchone()[0]
+    summary = {
+        "row_count": rows,
+        "row_count_vs_previous": (rows / previous) if previous else None,
+        "reporter_count": reporters,
+    }
+    band = settings.row_count_band
+    return validate_relation(
+        con,
+        f"SELECT * FROM read_parquet('{parquet}', hive_partitioning = false)",
+        suite_name=RAW_SUITE,
+        table="raw/comext_monthly",
+        period=f"{period[:4]}-{period[4:]}",
+        parameters={"period_set": [period], "min_ratio": 1 / band, "max_ratio": band},
+        summary=summary,
+    )
+
+
+def ingest_month(
+    settings: Settings,
+    session: requests.Session,
+    period: str,
+    *,
+    log: Callable[[str], None] = print,
+) -> MonthOutcome:
+    """Fetch, keep, parse and validate one month. Raises SourceError/FormatError with a clear message."""
+    file_name = comext.month_file_name(period)
+    what = comext.describe(period)
+    url = comext.month_url(settings.comext_url, period)
+    settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"comext-{period}-", dir=settings.tmp_dir))
+    try:
+        download = download_file(
+            session,
+            url,
+            work / file_name,
+            what=what,
+            policy=settings.http,
+            expect_magic=comext.SEVEN_ZIP_MAGIC,
+            log=log,
+        )
+        vintage, is_new = rawstore.store(
+            download, settings.raw_dir, source=comext.SOURCE, period=period, file_name=file_name
+        )
+        log(
+            f"{what}: {'new vintage' if is_new else 'same as held vintage'} "
+            f"sha256 {vintage.sha256[:12]}, {vintage.size_bytes:,} bytes"
+        )
+        con = duckdb.connect()
+        target = lake_path(settings, period)
+        if _lake_sha256(con, target) == vintage.sha256:
+            rows, reporters = con.execute(
+                f"""SELECT count(*), list(DISTINCT REPORTER ORDER BY REPORTER)
+                    FROM read_parquet('{target}', hive_partitioning = false)"""
+            ).fetchone()
+            log(f"{what}: parquet partition already holds this vintage ({rows:,} rows); nothing to do")
+            return MonthOutcome(period, vintage, is_new, "unchanged", rows, reporters, parquet_path=target)
+
+        rawstore.verify(vintage)
+        dat = comext.unpack_month(vintage.path, period, work / "unpacked", settings.max_unpacked_bytes)
+        staged = work / PARQUET_NAME
+        stats = comext.to_parquet(
+            dat,
+            staged,
+            period=period,
+            lineage={
+                "SOURCE_FILE": file_name,
+                "SOURCE_SHA256": vintage.sha256,
+                "RETRIEVED_AT": vintage.retrieved_at,
+            },
+            con=con,
+        )
+        dat.unlink()
+        check = validate_partition(con, settings, period, staged)
+        outcome = MonthOutcome(period, vintage, is_new, "loaded", stats.rows, stats.reporters, check=check)
+        if not check.success:
+            quarantine = settings.quarantine_dir / comext.SOURCE / period / f"{vintage.sha256[:12]}.parquet"
+            quarantine.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(staged, quarantine)
+            outcome.status = "rejected"
+            outcome.parquet_path = quarantine
+            log(f"{what}: REJECTED by {check.describe()}; parquet kept in {quarantine}")
+            return outcome
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, target)
+        outcome.parquet_path = target
+        log(
+            f"{what}: {stats.rows:,} rows ({stats.layout} layout), {len(stats.reporters)} reporters, "
+            f"{check.evaluated} expectations passed -> {target}"
+        )
+        return outcome
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def period_of_partition(partition_key: str) -> str:
+    """Dagster monthly partition key 'YYYY-MM-DD' -> Comext period 'YYYYMM'."""
+    return partition_key[:4] + partition_key[5:7]
+
+
+def month_start(period: str) -> date:
+    return date(int(period[:4]), int(period[4:]), 1)
