@@ -131,7 +131,7 @@ def validate_relation(
     if row_suite is not None:
         failed: dict[str, tuple[object, int, list]] = {}
         batches = 0
-        for record_batch in con.execute(relation_sql).to_arrow_reader(batch_rows):
+        for record_batch in con.cursor().sql(relation_sql).to_arrow_reader(batch_rows):
             if record_batch.num_rows == 0:
                 continue
             batches += 1

@@ -1,0 +1,78 @@
+"""Shared fixtures: a local Eurostat-shaped HTTP server over real sample files, and archive helpers."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import py7zr
+import pytest
+
+from orchestration.lib.config import SAMPLE_DATA_DIR, HttpPolicy, Settings, load_settings
+from orchestration.lib.eurostat_server import EurostatFileServer
+
+SAMPLE_COMEXT = SAMPLE_DATA_DIR / "comext"
+FAST_HTTP = HttpPolicy(connect_timeout_s=5, read_timeout_s=10, max_attempts=3, backoff_base_s=0.01, max_wait_s=5)
+
+
+def read_member(archive: Path) -> tuple[str, str]:
+    """(member name, text) of a one-file 7z archive."""
+    with py7zr.SevenZipFile(archive) as z:
+        name = z.getnames()[0]
+        out = archive.parent / f".read-{archive.stem}"
+        z.extractall(out)
+    text = (out / name).read_text()
+    shutil.rmtree(out)
+    return name, text
+
+
+def write_archive(path: Path, member: str, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    src = path.parent / f".src-{path.stem}" / member
+    src.parent.mkdir(parents=True, exist_ok=True)
+    src.write_text(text)
+    with py7zr.SevenZipFile(path, "w") as z:
+        z.write(src, arcname=member)
+    shutil.rmtree(src.parent)
+    return path
+
+
+def rewrite_sample(period: str, dest_dir: Path, edit: Callable[[list[str]], list[str]], member: str | None = None) -> Path:
+    """Copy of the real sample month with its lines edited (header is line 0), repacked as full_v2_<period>.7z."""
+    name, text = read_member(SAMPLE_COMEXT / f"full_v2_{period}.7z")
+    lines = edit(text.splitlines())
+    return write_archive(dest_dir / f"full_v2_{period}.7z", member or name, "\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def served_dir(tmp_path: Path) -> Path:
+    """Folder the local server serves; tests copy or write month archives into it."""
+    folder = tmp_path / "served"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def eurostat(served_dir: Path) -> Iterator[EurostatFileServer]:
+    with EurostatFileServer(served_dir) as server:
+        yield server
+
+
+def copy_sample(served_dir: Path, *periods: str) -> None:
+    for period in periods:
+        shutil.copy(SAMPLE_COMEXT / f"full_v2_{period}.7z", served_dir / f"full_v2_{period}.7z")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, eurostat: EurostatFileServer, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("MIRROR_TRADE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MIRROR_TRADE_COMEXT_URL", eurostat.base_url)
+    base = load_settings()
+    return Settings(
+        home=base.home,
+        comext_url=base.comext_url,
+        http=FAST_HTTP,
+        max_unpacked_bytes=base.max_unpacked_bytes,
+        row_count_band=base.row_count_band,
+    )

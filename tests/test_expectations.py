@@ -1,0 +1,81 @@
+"""The GX runner: batches add up, failures name the suite, table, month and expectation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib.expectations import load_suite_json, validate_relation
+from tests.conftest import SAMPLE_COMEXT
+from orchestration.lib import comext
+
+PARAMS = {"period_set": ["202201"], "min_ratio": 0.5, "max_ratio": 2.0}
+
+
+def month_parquet(tmp_path: Path) -> Path:
+    dat = comext.unpack_month(SAMPLE_COMEXT / "full_v2_202201.7z", "202201", tmp_path, 10**9)
+    out = tmp_path / "m.parquet"
+    comext.to_parquet(
+        dat, out, period="202201", lineage={"SOURCE_FILE": "f", "SOURCE_SHA256": "a" * 64, "RETRIEVED_AT": "t"}
+    )
+    return out
+
+
+def test_failures_in_different_batches_are_counted_together(tmp_path: Path) -> None:
+    parquet = month_parquet(tmp_path)
+    con = duckdb.connect()
+    # Two bad rows, far apart, so they land in different batches of 5,000 rows.
+    relation = f"""
+        SELECT * REPLACE (
+            CASE WHEN rn IN (10, 25000) THEN '1234567' ELSE PRODUCT_NC END AS PRODUCT_NC)
+        FROM (SELECT *, row_number() OVER () AS rn FROM read_parquet('{parquet}'))
+    """
+    result = validate_relation(
+        con,
+        f"SELECT * EXCLUDE (rn) FROM ({relation})",
+        suite_name="raw_comext_monthly",
+        table="raw/comext_monthly",
+        period="2022-01",
+        parameters=PARAMS,
+        summary={"row_count": 28268, "row_count_vs_previous": 1.0, "reporter_count": 27},
+        batch_rows=5000,
+    )
+    assert not result.success
+    (failure,) = result.failures
+    assert failure.startswith("expect_column_values_to_match_regex(column=PRODUCT_NC")
+    assert "2 unexpected values" in failure and "'1234567'" in failure
+    assert result.describe().startswith("GX suite raw_comext_monthly on raw/comext_monthly for 2022-01: 1 of")
+
+
+def test_clean_month_passes_every_expectation(tmp_path: Path) -> None:
+    parquet = month_parquet(tmp_path)
+    result = validate_relation(
+        duckdb.connect(),
+        f"SELECT * FROM read_parquet('{parquet}')",
+        suite_name="raw_comext_monthly",
+        table="raw/comext_monthly",
+        period="2022-01",
+        parameters=PARAMS,
+        summary={"row_count": 28268, "row_count_vs_previous": 1.1, "reporter_count": 27},
+        batch_rows=5000,
+    )
+    assert result.success, result.failures
+    assert result.evaluated == len(load_suite_json("raw_comext_monthly")["expectations"])
+
+
+def test_summary_band_and_types_are_enforced(tmp_path: Path) -> None:
+    parquet = month_parquet(tmp_path)
+    result = validate_relation(
+        duckdb.connect(),
+        f"SELECT * REPLACE (CAST(VALUE_EUR AS DOUBLE) AS VALUE_EUR) FROM read_parquet('{parquet}')",
+        suite_name="raw_comext_monthly",
+        table="raw/comext_monthly",
+        period="2022-01",
+        parameters=PARAMS,
+        summary={"row_count": 28268, "row_count_vs_previous": 3.5, "reporter_count": 27},
+    )
+    joined = " | ".join(result.failures)
+    assert "row_count_vs_previous" in joined
+    assert "expect_column_values_to_be_of_type(column=VALUE_EUR)" in joined
+    assert len(result.failures) == 2
