@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import os
 import re
@@ -106,8 +107,8 @@ def run_pipeline(start: str, end: str, settings: Settings | None = None) -> int:
     from orchestration.lib.dbt_manifest import ensure_manifest
 
     ensure_manifest()
-    from orchestration.defs.schedules import NIGHTLY_JOB, range_tags
     from orchestration.definitions import defs
+    from orchestration.defs.schedules import NIGHTLY_JOB, range_tags
 
     try:
         with run_lock(settings):
@@ -172,10 +173,8 @@ def serve_sample(port: int) -> int:
     with EurostatFileServer(SAMPLE_DATA_DIR / "comext", port=port) as server:
         print(f"serving the Comext sample at {server.base_url} (Ctrl-C to stop)")
         print(f"  export MIRROR_TRADE_COMEXT_URL={server.base_url}")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             server.thread.join()
-        except KeyboardInterrupt:
-            pass
     return 0
 
 

@@ -38,7 +38,9 @@ def write_archive(path: Path, member: str, text: str) -> Path:
     return path
 
 
-def rewrite_sample(period: str, dest_dir: Path, edit: Callable[[list[str]], list[str]], member: str | None = None) -> Path:
+def rewrite_sample(
+    period: str, dest_dir: Path, edit: Callable[[list[str]], list[str]], member: str | None = None
+) -> Path:
     """Copy of the real sample month with its lines edited (header is line 0), repacked as full_v2_<period>.7z."""
     name, text = read_member(SAMPLE_COMEXT / f"full_v2_{period}.7z")
     lines = edit(text.splitlines())

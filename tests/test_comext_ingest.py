@@ -102,7 +102,9 @@ def test_row_count_far_outside_the_previous_months_band_fails(settings: Settings
     assert any("row_count_vs_previous" in f for f in outcome.check.failures)
 
 
-def test_error_page_names_source_period_and_file(settings: Settings, served_dir: Path, eurostat: EurostatFileServer) -> None:
+def test_error_page_names_source_period_and_file(
+    settings: Settings, served_dir: Path, eurostat: EurostatFileServer
+) -> None:
     copy_sample(served_dir, "202201")
     eurostat.inject("full_v2_202201.7z", "html200")
     with pytest.raises(SourceError, match=r"^Comext 2022-01 full_v2_202201.7z: the server answered 200 with an HTML"):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib import comext
 from orchestration.lib.expectations import load_suite_json, validate_relation
 from tests.conftest import SAMPLE_COMEXT
-from orchestration.lib import comext
 
 PARAMS = {"period_set": ["202201"], "min_ratio": 0.5, "max_ratio": 2.0}
 
@@ -17,7 +17,10 @@ def month_parquet(tmp_path: Path) -> Path:
     dat = comext.unpack_month(SAMPLE_COMEXT / "full_v2_202201.7z", "202201", tmp_path, 10**9)
     out = tmp_path / "m.parquet"
     comext.to_parquet(
-        dat, out, period="202201", lineage={"SOURCE_FILE": "f", "SOURCE_SHA256": "a" * 64, "RETRIEVED_AT": "t"}
+        dat,
+        out,
+        period="202201",
+        lineage={"SOURCE_FILE": "f", "SOURCE_SHA256": "a" * 64, "RETRIEVED_AT": "t"},
     )
     return out
 

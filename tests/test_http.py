@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import socket
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -135,7 +135,7 @@ def test_unreachable_server_is_retried_then_reported(tmp_path: Path) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     sleeps = Sleeps()
-    with pytest.raises(SourceError, match="gave up after 3 attempts.*connection failed"):
+    with pytest.raises(SourceError, match=r"gave up after 3 attempts.*connection failed"):
         download_file(
             new_session(),
             f"http://127.0.0.1:{port}/x.7z",

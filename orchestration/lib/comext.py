@@ -64,7 +64,8 @@ V1_COLUMNS: dict[str, str | None] = {
     "SUP_QUANTITY": "QUANTITY_SUPPL_UNIT",
 }
 
-NUMERIC_COLUMNS = [c for c, t in V2_COLUMNS.items() if t != "VARCHAR"]
+# A v1 column takes the type of the v2 column it feeds; dropped columns are read as text.
+V1_TYPES: dict[str, str] = {c: (V2_COLUMNS[v2] if v2 else "VARCHAR") for c, v2 in V1_COLUMNS.items()}
 
 _MEMBER_RE = re.compile(r"^full_?(\d{4})(\d{2})\.dat$", re.IGNORECASE)
 
@@ -194,10 +195,7 @@ def to_parquet(
     what = describe(period)
     header = read_header(dat_path, what)
     layout = header_layout(header, what)
-    if layout == "v2":
-        types = V2_COLUMNS
-    else:
-        types = {c: (V2_COLUMNS[v2] if v2 else "VARCHAR") for c, v2 in V1_COLUMNS.items()}
+    types = V2_COLUMNS if layout == "v2" else V1_TYPES
     columns_sql = "{" + ", ".join(f"'{c}': '{t}'" for c, t in types.items()) + "}"
     lineage_sql = ", ".join(f"CAST(? AS VARCHAR) AS {name}" for name in lineage)
     out_path.parent.mkdir(parents=True, exist_ok=True)

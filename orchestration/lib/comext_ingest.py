@@ -66,9 +66,7 @@ def previous_period(period: str) -> str:
 def _lake_sha256(con: duckdb.DuckDBPyConnection, path: Path) -> str | None:
     if not path.exists():
         return None
-    row = con.execute(
-        f"SELECT SOURCE_SHA256 FROM read_parquet('{path}', hive_partitioning = false) LIMIT 1"
-    ).fetchone()
+    row = con.execute(f"SELECT SOURCE_SHA256 FROM read_parquet('{path}', hive_partitioning = false) LIMIT 1").fetchone()
     return row[0] if row else None
 
 
@@ -78,9 +76,7 @@ def _row_count(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
     return con.execute(f"SELECT count(*) FROM read_parquet('{path}', hive_partitioning = false)").fetchone()[0]
 
 
-def validate_partition(
-    con: duckdb.DuckDBPyConnection, settings: Settings, period: str, parquet: Path
-) -> SuiteResult:
+def validate_partition(con: duckdb.DuckDBPyConnection, settings: Settings, period: str, parquet: Path) -> SuiteResult:
     rows = _row_count(con, parquet) or 0
     previous = _row_count(con, lake_path(settings, previous_period(period)))
     reporters = con.execute(

@@ -31,7 +31,15 @@ def ensure_manifest() -> Path:
         return MANIFEST
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     result = subprocess.run(
-        [DBT_EXECUTABLE, "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
+        [
+            DBT_EXECUTABLE,
+            "parse",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--quiet",
+        ],
         cwd=DBT_PROJECT_DIR,
         env=env,
         capture_output=True,

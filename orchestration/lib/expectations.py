@@ -26,8 +26,8 @@ from orchestration.lib.config import EXPECTATIONS_DIR
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
-import great_expectations as gx  # noqa: E402  (the environment switch must precede the import)
-from great_expectations.data_context.types.base import (  # noqa: E402
+import great_expectations as gx
+from great_expectations.data_context.types.base import (
     DataContextConfig,
     InMemoryStoreBackendDefaults,
     ProgressBarsConfig,
@@ -89,7 +89,9 @@ def _suite(name: str, scope: str) -> gx.ExpectationSuite | None:
 
 def _describe_failure(result) -> str:
     config = result.expectation_config
-    kwargs = {k: v for k, v in config.kwargs.items() if k in ("column", "column_list", "regex", "min_value", "max_value")}
+    kwargs = {
+        k: v for k, v in config.kwargs.items() if k in ("column", "column_list", "regex", "min_value", "max_value")
+    }
     args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
     res = result.result or {}
     detail = ""

@@ -120,8 +120,7 @@ def download_file(
             headers=headers,
         )
     raise SourceError(
-        f"{what}: gave up after {policy.max_attempts} attempts to download {url}; "
-        f"failures: {'; '.join(history)}"
+        f"{what}: gave up after {policy.max_attempts} attempts to download {url}; failures: {'; '.join(history)}"
     )
 
 

@@ -34,12 +34,12 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     name = lambda e: f"{e.asset_key.to_user_string()}:{e.check_name}"  # noqa: E731
     blocking_failures = [name(e) for e in evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
     if blocking_failures:
-        raise dg.Failure(
-            description=f"publication blocked: checks failed in this run: {', '.join(blocking_failures)}"
-        )
+        raise dg.Failure(description=f"publication blocked: checks failed in this run: {', '.join(blocking_failures)}")
     passed = [name(e) for e in evaluations if e.passed]
     warned = [name(e) for e in evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.WARN]
-    outcome = publish(settings, context.run_id, window=window_dates(context), checks_passed=passed, checks_warned=warned)
+    outcome = publish(
+        settings, context.run_id, window=window_dates(context), checks_passed=passed, checks_warned=warned
+    )
     context.log.info(outcome.message)
     if warned:
         context.log.warning(f"published with warnings (not blocking): {', '.join(warned)}")

@@ -51,7 +51,10 @@ def gx_fct_eu_exports(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckRe
                     table="marts.fct_eu_exports",
                     period=month.strftime("%Y-%m"),
                     parameters={"period_set": [month], "min_ratio": 1 / band, "max_ratio": band},
-                    summary={"row_count": rows, "row_count_vs_previous": rows / previous if previous else None},
+                    summary={
+                        "row_count": rows,
+                        "row_count_vs_previous": rows / previous if previous else None,
+                    },
                 )
             )
     failures = [r.describe() for r in results if not r.success]

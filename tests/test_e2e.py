@@ -1,0 +1,199 @@
+"""End to end: `mirror-trade run` (real Dagster, real dbt, real DuckDB) against a local Comext server.
+
+One warehouse home for the module; tests run in file order and each states what it expects of the one before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib.eurostat_server import EurostatFileServer
+from tests.conftest import SAMPLE_COMEXT, copy_sample, read_member, rewrite_sample
+
+pytestmark = pytest.mark.e2e
+
+MIRROR_TRADE = str(Path(sys.executable).with_name("mirror-trade"))
+
+# Rows added to the real 2022-02 file so that the run must filter and sum: a second statistical procedure for
+# an existing key (summed), an import and an intra-EU row (both excluded), and a confidential code (kept).
+EXTRA_202202 = [
+    "DE,KZ,E,85423190,XXXXX,XXXX,XXXX,XXX,XXXXXX,16,2,2,NO_SU,202202,1000,1000,3,0",
+    "DE,KZ,E,85423190,XXXXX,XXXX,XXXX,XXX,XXXXXX,16,1,1,NO_SU,202202,7777,7777,1,0",
+    "DE,FR,I,85423190,XXXXX,XXXX,XXXX,XXX,XXXXXX,16,2,1,NO_SU,202202,8888,8888,1,0",
+    "FR,KG,E,85XXXXXX,XXXXX,XXXX,XXXX,XXX,XXXXXX,16,2,1,NO_SU,202202,4242,4242,0,0",
+]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    root = tmp_path_factory.mktemp("e2e")
+    served = root / "served"
+    served.mkdir()
+    copy_sample(served, "202201", "202203")
+    rewrite_sample("202202", served, lambda lines: lines + EXTRA_202202)
+    with EurostatFileServer(served) as server:
+        env = {
+            **os.environ,
+            "MIRROR_TRADE_HOME": str(root / "home"),
+            "MIRROR_TRADE_COMEXT_URL": server.base_url,
+            "MIRROR_TRADE_HTTP_BACKOFF": "0.01",
+            "DAGSTER_HOME": str(root / "home" / "dagster"),
+        }
+        yield {"root": root, "served": served, "env": env, "home": root / "home"}
+
+
+def run(world: dict, start: str, end: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [MIRROR_TRADE, "run", "--start", start, "--end", end],
+        env=world["env"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def published(world: dict) -> Path:
+    return world["home"] / "published" / "warehouse.duckdb"
+
+
+def file_sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def expected_exports(archive: Path) -> dict[tuple, Decimal]:
+    """Extra-EU exports summed per (period, reporter, partner, cn8), straight from the archive's text."""
+    _, text = read_member(archive)
+    header, *lines = text.splitlines()
+    col = {name: i for i, name in enumerate(header.split(","))}
+    sums: dict[tuple, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        f = line.split(",")
+        if f[col["FLOW"]] == "2" and f[col["TRADE_TYPE"]] == "E":
+            period = date(int(f[col["PERIOD"]][:4]), int(f[col["PERIOD"]][4:]), 1)
+            key = (period, f[col["REPORTER"]], f[col["PARTNER"]], f[col["PRODUCT_NC"]])
+            sums[key] += Decimal(f[col["VALUE_EUR"]])
+    return dict(sums)
+
+
+def test_two_real_months_are_published_with_values_equal_to_the_raw_files(world: dict) -> None:
+    result = run(world, "2022-01", "2022-02")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "published publication 1 with 2 months" in result.stdout
+
+    expected = {}
+    for period in ("202201", "202202"):
+        expected.update(expected_exports(world["served"] / f"full_v2_{period}.7z"))
+    with duckdb.connect(str(published(world)), read_only=True) as con:
+        rows = con.execute("SELECT period, reporter, partner, cn8, value_eur FROM marts.fct_eu_exports").fetchall()
+        got = {tuple(r[:4]): r[4] for r in rows}
+        assert len(rows) == len(got), "one row per (period, reporter, partner, cn8)"
+        assert got == expected
+        # the added rows: procedures summed, import and intra-EU left out, confidential kept without hs6
+        base = expected_exports(SAMPLE_COMEXT / "full_v2_202202.7z")[(date(2022, 2, 1), "DE", "KZ", "85423190")]
+        assert got[(date(2022, 2, 1), "DE", "KZ", "85423190")] == base + 1000
+        assert (date(2022, 2, 1), "DE", "FR", "85423190") not in got
+        hs6, confidential, tier = con.execute(
+            """SELECT hs6, is_confidential, chp_tier FROM marts.fct_eu_exports
+               WHERE period = DATE '2022-02-01' AND reporter = 'FR' AND partner = 'KG' AND cn8 = '85XXXXXX'"""
+        ).fetchall()[0]
+        assert (hs6, confidential, tier) == (None, True, None)
+        assert con.execute("SELECT DISTINCT chp_tier FROM marts.fct_eu_exports WHERE hs6 = '854231'").fetchall() == [
+            ("1",)
+        ]
+
+        (log,) = con.execute(
+            "SELECT publication_id, months, source_files, checks_passed, checks_warned FROM marts.publication_log"
+        ).fetchall()
+        assert log[0] == 1
+        assert log[1] == [date(2022, 1, 1), date(2022, 2, 1)]
+        shas = {s["file"]: s["sha256"] for s in log[2]}
+        assert shas == {f"full_v2_{p}.7z": file_sha(world["served"] / f"full_v2_{p}.7z") for p in ("202201", "202202")}
+        assert "raw/comext_monthly:gx_raw_comext_monthly" in log[3]
+        assert "marts/fct_eu_exports:gx_fct_eu_exports" in log[3]
+        assert any("unique_combination_fct_eu_exports" in c for c in log[3])
+        assert log[4] == []
+        schemas = {r[0] for r in con.execute("SELECT DISTINCT table_schema FROM information_schema.tables").fetchall()}
+        assert schemas == {"marts", "reference"}, "build-only views never reach analysts"
+
+
+def test_rerun_of_the_same_months_changes_nothing(world: dict) -> None:
+    before = file_sha(published(world))
+    vintages = sorted(p.name for p in (world["home"] / "raw" / "comext").rglob("manifest.json"))
+
+    result = run(world, "2022-01", "2022-02")
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "nothing changed" in result.stdout
+    assert file_sha(published(world)) == before
+    assert sorted(p.name for p in (world["home"] / "raw" / "comext").rglob("manifest.json")) == vintages
+    assert list((world["home"] / "build").glob("run-*.duckdb")) == []
+
+
+def test_month_failing_a_gx_check_blocks_publication(world: dict) -> None:
+    def negative(lines: list[str]) -> list[str]:
+        fields = lines[100].split(",")
+        fields[14] = "-5"
+        return [*lines[:100], ",".join(fields), *lines[101:]]
+
+    rewrite_sample("202106", world["served"], negative)
+    before = file_sha(published(world))
+
+    result = run(world, "2021-06", "2021-06")
+
+    assert result.returncode == 1
+    assert file_sha(published(world)) == before, "the previous publication stays byte for byte"
+    explanation = " ".join(result.stderr.split())
+    assert "FAILED" in explanation and "nothing was published" in explanation
+    assert "check gx_raw_comext_monthly on raw/comext_monthly (months 202106) failed" in explanation
+    assert "VALUE_EUR" in explanation and "2021-06" in explanation
+
+
+def test_month_failing_a_dbt_test_blocks_publication(world: dict) -> None:
+    # 'ZZ' is a well-formed code that is no country: the raw suite lets it through, dbt's relationships test does not.
+    rewrite_sample("202107", world["served"], lambda lines: [lines[0], lines[1].replace(",AM,", ",ZZ,", 1), *lines[2:]])
+    before = file_sha(published(world))
+
+    result = run(world, "2021-07", "2021-07")
+
+    assert result.returncode == 1
+    assert file_sha(published(world)) == before
+    explanation = " ".join(result.stderr.split())
+    assert "step warehouse_dbt failed" in explanation
+    assert "relationships_fct_eu_exports_partner" in explanation
+
+
+def test_partial_month_is_published_and_flagged(world: dict) -> None:
+    result = run(world, "2022-03", "2022-03")  # the real 2022-03 extract has 26 of 27 reporters
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "published publication 2 with 3 months" in result.stdout
+    with duckdb.connect(str(published(world)), read_only=True) as con:
+        coverage = con.execute(
+            "SELECT period, reporter_count, is_complete FROM marts.source_coverage ORDER BY period"
+        ).fetchall()
+        assert coverage == [
+            (date(2022, 1, 1), 27, True),
+            (date(2022, 2, 1), 27, True),
+            (date(2022, 3, 1), 26, False),
+        ]
+        months, incomplete, warned = con.execute(
+            "SELECT months, incomplete_months, checks_warned FROM marts.publication_log WHERE publication_id = 2"
+        ).fetchall()[0]
+        assert months == [date(2022, 1, 1), date(2022, 2, 1), date(2022, 3, 1)]
+        assert incomplete == [date(2022, 3, 1)]
+        assert warned == ["marts/source_coverage:all_true_source_coverage_is_complete"]
+        assert con.execute("SELECT count(*) FROM marts.fct_eu_exports WHERE period = DATE '2021-06-01'").fetchall() == [
+            (0,)
+        ], "months that failed their checks never reach the warehouse"
