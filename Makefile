@@ -30,7 +30,8 @@ lint: setup
 # The Dagster UI: asset graph, checks and the nightly schedule.
 dev: setup
 	$(BIN)/python -c "from orchestration.lib.dbt_manifest import ensure_manifest; ensure_manifest()"
-	DAGSTER_HOME=$${DAGSTER_HOME:-$$(pwd)/data/dagster} sh -c 'mkdir -p "$$DAGSTER_HOME" && $(BIN)/dagster dev'
+	DAGSTER_HOME=$${DAGSTER_HOME:-$${MIRROR_TRADE_HOME:-$$(pwd)/data}/dagster} \
+		sh -c 'mkdir -p "$$DAGSTER_HOME" && touch "$$DAGSTER_HOME/dagster.yaml" && $(BIN)/dagster dev'
 
 # Re-resolve the pinned set (needs uv from PyPI: `pip install uv`).
 lock:

@@ -197,3 +197,32 @@ def test_partial_month_is_published_and_flagged(world: dict) -> None:
         assert con.execute("SELECT count(*) FROM marts.fct_eu_exports WHERE period = DATE '2021-06-01'").fetchall() == [
             (0,)
         ], "months that failed their checks never reach the warehouse"
+
+
+def test_later_complete_release_replaces_the_partial_month(world: dict) -> None:
+    malta = "MT,RU,E,84713000,XXXXX,XXXX,XXXX,XXX,XXXXXX,16,2,1,NO_SU,202203,5000,5000,0,0"
+    rewrite_sample("202203", world["served"], lambda lines: [*lines, malta])
+    new_sha = file_sha(world["served"] / "full_v2_202203.7z")
+
+    result = run(world, "2022-03", "2022-03")
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "published publication 3 with 3 months" in result.stdout
+    vintages = list((world["home"] / "raw" / "comext" / "202203").glob("*/manifest.json"))
+    assert len(vintages) == 2, "the partial release is kept as the older vintage"
+    with duckdb.connect(str(published(world)), read_only=True) as con:
+        assert con.execute(
+            "SELECT reporter_count, is_complete, source_sha256 FROM marts.source_coverage WHERE period = '2022-03-01'"
+        ).fetchall() == [(27, True, new_sha)]
+        assert con.execute(
+            """SELECT value_eur FROM marts.fct_eu_exports
+               WHERE period = '2022-03-01' AND reporter = 'MT' AND partner = 'RU' AND cn8 = '84713000'"""
+        ).fetchall() == [(Decimal("5000.00"),)]
+        assert con.execute(
+            "SELECT count(DISTINCT source_sha256) FROM marts.fct_eu_exports WHERE period = '2022-03-01'"
+        ).fetchall() == [(1,)], "no row of the replaced release remains"
+        incomplete, files = con.execute(
+            "SELECT incomplete_months, source_files FROM marts.publication_log WHERE publication_id = 3"
+        ).fetchall()[0]
+        assert incomplete == []
+        assert [f["sha256"] for f in files if f["period"] == date(2022, 3, 1)] == [new_sha]

@@ -64,6 +64,10 @@ class Settings:
         return self.published_dir / "warehouse.duckdb"
 
     @property
+    def dbt_runs_dir(self) -> Path:
+        return self.home / "dbt_runs"
+
+    @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 

@@ -197,6 +197,15 @@ def publish(
     )
 
 
+def prune_old_runs(directory: Path, keep: int) -> None:
+    """Keep the newest `keep` per-run folders (dbt artefacts); older ones go."""
+    if not directory.is_dir():
+        return
+    runs = sorted((p for p in directory.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in runs[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def discard_build(settings: Settings, run_id: str) -> None:
     build = build_path(settings, run_id)
     for path in (build, build.with_name(build.name + ".wal"), build.with_suffix(".base.json")):

@@ -17,11 +17,13 @@ from dagster_dbt import (
 from orchestration.defs.ingest.comext import RAW_COMEXT_KEY
 from orchestration.defs.partitions import monthly_partitions, window_dates
 from orchestration.lib.config import DBT_PROJECT_DIR, load_settings
-from orchestration.lib.publication import prepare_build
+from orchestration.lib.publication import prepare_build, prune_old_runs
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # Only under `dagster dev`; the CLI, tests and CI run `dbt parse` first (orchestration.lib.dbt_manifest).
 dbt_project.prepare_if_dev()
+
+DBT_RUNS_KEPT = 30
 
 # dbt sources that are Dagster assets upstream, by (source name, table name).
 SOURCE_ASSETS = {("comext", "trade_flows"): RAW_COMEXT_KEY}
@@ -60,4 +62,8 @@ def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Ite
     start, end = window_dates(context)
     context.log.info(f"dbt build {start} .. {end} into {build}")
     dbt_vars = json.dumps({"min_period": start, "max_period": end})
-    yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()
+    # Each run's dbt artefacts (run_results, logs) stay with the run's state, not in the source tree.
+    target = settings.dbt_runs_dir / f"run-{context.run_id}"
+    os.environ["DBT_LOG_PATH"] = str(target)
+    prune_old_runs(settings.dbt_runs_dir, keep=DBT_RUNS_KEPT)
+    yield from dbt.cli(["build", "--vars", dbt_vars], context=context, target_path=target).stream()
