@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib import comext
-from orchestration.lib.expectations import load_suite_json, validate_relation
+from orchestration.lib.expectations import SuiteResult, load_suite_json, validate_relation
 from tests.conftest import SAMPLE_COMEXT
 
 PARAMS = {"period_set": ["202201"], "min_ratio": 0.5, "max_ratio": 2.0}
@@ -25,24 +25,26 @@ def month_parquet(tmp_path: Path) -> Path:
     return out
 
 
-def test_failures_in_different_batches_are_counted_together(tmp_path: Path) -> None:
-    parquet = month_parquet(tmp_path)
-    con = duckdb.connect()
-    # Two bad rows, far apart, so they land in different batches of 5,000 rows.
-    relation = f"""
-        SELECT * REPLACE (
-            CASE WHEN rn IN (10, 25000) THEN '1234567' ELSE PRODUCT_NC END AS PRODUCT_NC)
-        FROM (SELECT *, row_number() OVER () AS rn FROM read_parquet('{parquet}'))
-    """
-    result = validate_relation(
-        con,
-        f"SELECT * EXCLUDE (rn) FROM ({relation})",
+def validate(parquet: Path, select: str, ratio: float, batch_rows: int = 5000) -> SuiteResult:
+    return validate_relation(
+        duckdb.connect(),
+        select.format(parquet=f"read_parquet('{parquet}')"),
         suite_name="raw_comext_monthly",
         table="raw/comext_monthly",
         period="2022-01",
         parameters=PARAMS,
-        summary={"row_count": 28268, "row_count_vs_previous": 1.0, "reporter_count": 27},
-        batch_rows=5000,
+        summary={"row_count": 28268, "row_count_vs_previous": ratio, "reporter_count": 27},
+        batch_rows=batch_rows,
+    )
+
+
+def test_failures_in_different_batches_are_counted_together(tmp_path: Path) -> None:
+    # Two bad rows, far apart, so they land in different batches of 5,000 rows.
+    result = validate(
+        month_parquet(tmp_path),
+        """SELECT * EXCLUDE (rn) REPLACE (CASE WHEN rn IN (10, 25000) THEN '1234567' ELSE PRODUCT_NC END AS PRODUCT_NC)
+           FROM (SELECT *, row_number() OVER () AS rn FROM {parquet})""",
+        ratio=1.0,
     )
     assert not result.success
     (failure,) = result.failures
@@ -52,31 +54,17 @@ def test_failures_in_different_batches_are_counted_together(tmp_path: Path) -> N
 
 
 def test_clean_month_passes_every_expectation(tmp_path: Path) -> None:
-    parquet = month_parquet(tmp_path)
-    result = validate_relation(
-        duckdb.connect(),
-        f"SELECT * FROM read_parquet('{parquet}')",
-        suite_name="raw_comext_monthly",
-        table="raw/comext_monthly",
-        period="2022-01",
-        parameters=PARAMS,
-        summary={"row_count": 28268, "row_count_vs_previous": 1.1, "reporter_count": 27},
-        batch_rows=5000,
-    )
+    result = validate(month_parquet(tmp_path), "SELECT * FROM {parquet}", ratio=1.1)
     assert result.success, result.failures
     assert result.evaluated == len(load_suite_json("raw_comext_monthly")["expectations"])
 
 
 def test_summary_band_and_types_are_enforced(tmp_path: Path) -> None:
-    parquet = month_parquet(tmp_path)
-    result = validate_relation(
-        duckdb.connect(),
-        f"SELECT * REPLACE (CAST(VALUE_EUR AS DOUBLE) AS VALUE_EUR) FROM read_parquet('{parquet}')",
-        suite_name="raw_comext_monthly",
-        table="raw/comext_monthly",
-        period="2022-01",
-        parameters=PARAMS,
-        summary={"row_count": 28268, "row_count_vs_previous": 3.5, "reporter_count": 27},
+    result = validate(
+        month_parquet(tmp_path),
+        "SELECT * REPLACE (CAST(VALUE_EUR AS DOUBLE) AS VALUE_EUR) FROM {parquet}",
+        ratio=3.5,
+        batch_rows=250_000,
     )
     joined = " | ".join(result.failures)
     assert "row_count_vs_previous" in joined
