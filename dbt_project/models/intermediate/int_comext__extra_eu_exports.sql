@@ -39,6 +39,19 @@ classified as (
             else 'HS2028'
         end as hs_edition
     from by_key
+),
+
+-- HS2017 codes whose goods went (wholly: exact, or partly: partial) into CHP codes of HS2022.
+hs2017_chp as (
+    select
+        corr.hs2017_hs6,
+        -- all CHP successors of one HS2017 code share a tier (tested in seeds/_seeds.yml)
+        min(chp.tier) as tier,
+        case when bool_and(chp.hs6 is not null) then 'exact' else 'partial' end as match
+    from {{ ref('hs2017_hs2022_correspondence') }} as corr
+    left join {{ ref('chp_list') }} as chp on corr.hs2022_hs6 = chp.hs6
+    group by corr.hs2017_hs6
+    having count(chp.hs6) > 0
 )
 
 select
@@ -61,5 +74,5 @@ select
 from classified as c
 left join {{ ref('chp_list') }} as chp
     on c.hs_edition = 'HS2022' and c.hs6 = chp.hs6
-left join {{ ref('chp_hs2017_correspondence') }} as corr
+left join hs2017_chp as corr
     on c.hs_edition = 'HS2017' and c.hs6 = corr.hs2017_hs6
