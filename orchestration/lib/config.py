@@ -12,6 +12,10 @@ EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 SAMPLE_DATA_DIR = REPO_ROOT / "sample_data"
 
 DEFAULT_COMEXT_URL = "https://ec.europa.eu/eurostat/api/dissemination/files"
+DEFAULT_COMTRADE_URL = "https://comtradeapi.un.org"
+DEFAULT_ECB_URL = "https://data-api.ecb.europa.eu/service"
+# Transit and partner countries whose own reports we read from Comtrade (ISO alpha-2).
+DEFAULT_COMTRADE_REPORTERS = ("KZ", "KG", "UZ", "AM", "GE", "TR", "AE", "CN", "RS", "MN", "AZ", "TJ")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,16 @@ class Settings:
     max_unpacked_bytes: int
     # Row count of a month must lie within [prev/band, prev*band] of the previous month.
     row_count_band: float
+    comtrade_url: str = DEFAULT_COMTRADE_URL
+    comtrade_api_key: str | None = None
+    comtrade_reporters: tuple[str, ...] = DEFAULT_COMTRADE_REPORTERS
+    # Empty: the CHP list's HS6 codes plus the goods named in the sanctions debate (all HS6 with a key).
+    comtrade_products: tuple[str, ...] = ()
+    # Seconds between two Comtrade calls (the free tiers allow about one call every few seconds).
+    comtrade_min_interval_s: float = 2.0
+    # Records per call: the keyless preview returns at most 500; a free key up to 100,000.
+    comtrade_max_records: int = 100_000
+    ecb_url: str = DEFAULT_ECB_URL
 
     @property
     def raw_dir(self) -> Path:
@@ -85,6 +99,10 @@ def _float_env(name: str, default: float) -> float:
         raise ValueError(f"{name}={raw!r} is not a number") from exc
 
 
+def _list_env(name: str) -> tuple[str, ...]:
+    return tuple(part.strip().upper() for part in (os.environ.get(name) or "").split(",") if part.strip())
+
+
 def load_settings() -> Settings:
     home = Path(os.environ.get("MIRROR_TRADE_HOME") or REPO_ROOT / "data").resolve()
     http = HttpPolicy(
@@ -100,4 +118,11 @@ def load_settings() -> Settings:
         http=http,
         max_unpacked_bytes=int(_float_env("MIRROR_TRADE_MAX_UNPACKED_BYTES", 4 * 1024**3)),
         row_count_band=_float_env("MIRROR_TRADE_ROW_COUNT_BAND", 3.0),
+        comtrade_url=(os.environ.get("MIRROR_TRADE_COMTRADE_URL") or DEFAULT_COMTRADE_URL).rstrip("/"),
+        comtrade_api_key=os.environ.get("COMTRADE_API_KEY") or None,
+        comtrade_reporters=_list_env("MIRROR_TRADE_COMTRADE_REPORTERS") or DEFAULT_COMTRADE_REPORTERS,
+        comtrade_products=_list_env("MIRROR_TRADE_COMTRADE_PRODUCTS"),
+        comtrade_min_interval_s=_float_env("MIRROR_TRADE_COMTRADE_MIN_INTERVAL", 2.0),
+        comtrade_max_records=int(_float_env("MIRROR_TRADE_COMTRADE_MAX_RECORDS", 100_000)),
+        ecb_url=(os.environ.get("MIRROR_TRADE_ECB_URL") or DEFAULT_ECB_URL).rstrip("/"),
     )

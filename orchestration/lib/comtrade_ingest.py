@@ -1,0 +1,314 @@
+"""One month of partner-side data from Comtrade into the raw store and the parquet lake.
+
+getDa first: it says which watched reporter released the month, when, and with which checksum. Each released
+(reporter, month) is one vintage folder raw/comtrade/<YYYYMM>/<m49>/<lastReleased>_<checksum>/ holding every
+response (q-<hash>.json, each written atomically) and, last, manifest.json. A crash leaves a folder without a
+manifest whose responses are reused by the next run, so nothing is downloaded twice; a vintage already complete
+is not fetched again; a new release (checksum or date) is a new vintage and the old one stays.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib import reference
+from orchestration.lib.comext_ingest import month_start
+from orchestration.lib.comtrade import (
+    FLOWS,
+    RECORD_FIELDS,
+    SOURCE,
+    ComtradeApi,
+    Query,
+    check_record_fields,
+    records_select,
+)
+from orchestration.lib.config import Settings
+from orchestration.lib.expectations import SuiteResult, validate_relation
+from orchestration.lib.rawstore import sha256_of
+
+RAW_SUITE = "raw_comtrade_monthly"
+MANIFEST = "manifest.json"
+RUSSIA_BELARUS = ("RU", "BY")
+# A new vintage with fewer than this share of the previous vintage's records is a silent shrink: a failed check.
+SHRINK_TOLERANCE = 0.9
+
+
+@dataclass
+class ReporterMonth:
+    reporter: str
+    m49: int
+    period: str
+    released: bool
+    status: str  # "fetched" | "unchanged" | "not released"
+    first_released: str | None = None
+    last_released: str | None = None
+    dataset_checksum: str | None = None
+    total_records: int | None = None
+    vintage: str | None = None
+    manifest_sha256: str | None = None
+    records: int = 0
+    previous_records: int | None = None
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ComtradeMonth:
+    period: str
+    scope: str
+    reporters: list[ReporterMonth]
+    status: str = "loaded"  # "loaded" | "rejected"
+    rows: int = 0
+    check: SuiteResult | None = None
+
+    def as_metadata(self) -> dict:
+        return {
+            "status": self.status,
+            "rows": self.rows,
+            "scope": self.scope,
+            "released": ",".join(r.reporter for r in self.reporters if r.released),
+            "not_released": ",".join(r.reporter for r in self.reporters if not r.released),
+            "new_vintages": ",".join(r.reporter for r in self.reporters if r.status == "fetched"),
+            "check": self.check.describe() if self.check else None,
+        }
+
+
+def lake_path(settings: Settings, period: str, table: str = "comtrade") -> Path:
+    return settings.parquet_dir / table / period / "data.parquet"
+
+
+def products(settings: Settings, keyed: bool) -> tuple[str, ...]:
+    if settings.comtrade_products:
+        return settings.comtrade_products
+    if keyed:
+        return ("AG6",)
+    return tuple(reference.chp_hs6() + reference.sanctions_debate_hs4())
+
+
+def scope(settings: Settings, keyed: bool) -> str:
+    if settings.comtrade_products:
+        return f"configured products ({len(settings.comtrade_products)} codes)"
+    if keyed:
+        return "all HS6 (final data API)"
+    return "watched products only (keyless preview: CHP list HS6 + HS4 of the goods named in the sanctions debate)"
+
+
+def partners(period: str) -> tuple[int, ...]:
+    """EU members of that month (imports from them) plus Russia and Belarus (exports to them)."""
+    iso2 = reference.eu_members(month_start(period)) + list(RUSSIA_BELARUS)
+    return tuple(sorted(reference.comtrade_m49(c) for c in iso2))
+
+
+def _compact(stamp: str | None) -> str:
+    return re.sub(r"[^0-9A-Za-z]", "", stamp or "unknown")[:20]
+
+
+def _vintages(settings: Settings, period: str, m49: int) -> list[dict]:
+    base = settings.raw_dir / SOURCE / period / str(m49)
+    out = []
+    for manifest in sorted(base.glob(f"*/{MANIFEST}")):
+        data = json.loads(manifest.read_text())
+        data["sha256"] = sha256_of(manifest)
+        data["vintage"] = manifest.parent.name
+        data["dir"] = manifest.parent
+        out.append(data)
+    return sorted(out, key=lambda d: d["retrieved_at"])
+
+
+def _fetch_vintage(
+    api: ComtradeApi, settings: Settings, rm: ReporterMonth, entry: dict, product_codes: tuple[str, ...], log
+) -> None:
+    name = f"{_compact(entry['lastReleased'])}_{(entry['datasetChecksum'] or 'nochecksum')[:12]}"
+    folder = settings.raw_dir / SOURCE / rm.period / str(rm.m49) / name
+    rm.vintage = name
+    previous = [v for v in _vintages(settings, rm.period, rm.m49) if v["vintage"] != name]
+    rm.previous_records = previous[-1]["records"] if previous else None
+    if (folder / MANIFEST).exists():
+        manifest = json.loads((folder / MANIFEST).read_text())
+        rm.status = "unchanged"
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        resumed = len(list(folder.glob("q-*.json")))
+        if resumed:
+            log(f"Comtrade {rm.period} {rm.reporter}: resuming vintage {name}, {resumed} responses already held")
+        query = Query(rm.m49, rm.period, FLOWS, partners(rm.period), product_codes)
+        leaves = api.fetch(query, folder)
+        files = []
+        for leaf in leaves:
+            records = duckdb.execute(
+                "SELECT len(data) FROM read_json(?, columns = {'data': 'JSON[]'}, format = 'auto')", [str(leaf)]
+            ).fetchall()[0][0]
+            files.append({"name": leaf.name, "sha256": sha256_of(leaf), "records": records})
+            leaf.chmod(0o444)
+        manifest = {
+            "source": SOURCE,
+            "reporter": rm.reporter,
+            "reporter_m49": rm.m49,
+            "period": rm.period,
+            "mode": "final" if api.keyed else "preview",
+            "endpoint": api.data_path,
+            "dataset_checksum": entry["datasetChecksum"],
+            "first_released": entry["firstReleased"],
+            "last_released": entry["lastReleased"],
+            "total_records": entry["totalRecords"],
+            "products": list(product_codes),
+            "partners": list(query.partners),
+            "flows": list(FLOWS),
+            "retrieved_at": datetime.now(UTC).isoformat(),
+            "records": sum(f["records"] for f in files),
+            "files": files,
+        }
+        tmp = folder / f".{MANIFEST}.tmp"
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        os.replace(tmp, folder / MANIFEST)
+        rm.status = "fetched"
+    rm.manifest_sha256 = sha256_of(folder / MANIFEST)
+    rm.records = manifest["records"]
+    rm.files = [str(folder / f["name"]) for f in manifest["files"]]
+
+
+def _write_records(con: duckdb.DuckDBPyConnection, month: ComtradeMonth, out: Path) -> None:
+    files = [Path(f) for r in month.reporters for f in r.files]
+    if not files:
+        empty = ", ".join(f'CAST(NULL AS {t}) AS "{n}"' for n, t in RECORD_FIELDS.items())
+        con.execute(
+            f"""COPY (SELECT {empty}, NULL::VARCHAR AS SOURCE_REPORTER, NULL::VARCHAR AS SOURCE_VINTAGE,
+                             NULL::VARCHAR AS SOURCE_SHA256, NULL::VARCHAR AS RESPONSE_FILE WHERE false)
+                TO '{out}' (FORMAT parquet)"""
+        )
+        return
+    check_record_fields(files, f"Comtrade {month.period[:4]}-{month.period[4:]}")
+    lineage = [(f, r.reporter, r.vintage, r.manifest_sha256) for r in month.reporters for f in r.files]
+    con.execute("CREATE OR REPLACE TEMP TABLE lineage (file VARCHAR, reporter VARCHAR, vintage VARCHAR, sha VARCHAR)")
+    con.executemany("INSERT INTO lineage VALUES (?, ?, ?, ?)", lineage)
+    fields = ", ".join(f'r."{n}"' for n in RECORD_FIELDS)
+    con.execute(
+        f"""COPY (
+                SELECT {fields}, l.reporter AS SOURCE_REPORTER, l.vintage AS SOURCE_VINTAGE, l.sha AS SOURCE_SHA256,
+                       parse_filename(r.response_file) AS RESPONSE_FILE
+                FROM ({records_select(files)}) AS r
+                JOIN lineage AS l ON l.file = r.response_file
+            ) TO '{out}' (FORMAT parquet, COMPRESSION zstd)"""
+    )
+
+
+def _write_availability(con: duckdb.DuckDBPyConnection, month: ComtradeMonth, retrieved_at: str, out: Path) -> None:
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE availability (
+               reporter VARCHAR, reporter_m49 INTEGER, period VARCHAR, released BOOLEAN, status VARCHAR,
+               first_released VARCHAR, last_released VARCHAR, dataset_checksum VARCHAR, total_records BIGINT,
+               records_fetched BIGINT, previous_vintage_records BIGINT, vintage VARCHAR, manifest_sha256 VARCHAR,
+               scope VARCHAR, retrieved_at VARCHAR)"""
+    )
+    con.executemany(
+        "INSERT INTO availability VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                r.reporter,
+                r.m49,
+                r.period,
+                r.released,
+                r.status,
+                r.first_released,
+                r.last_released,
+                r.dataset_checksum,
+                r.total_records,
+                r.records,
+                r.previous_records,
+                r.vintage,
+                r.manifest_sha256,
+                month.scope,
+                retrieved_at,
+            )
+            for r in month.reporters
+        ],
+    )
+    con.execute(f"COPY availability TO '{out}' (FORMAT parquet)")
+
+
+def validate_month(
+    con: duckdb.DuckDBPyConnection, settings: Settings, month: ComtradeMonth, parquet: Path
+) -> SuiteResult:
+    shrink = [r.records / r.previous_records for r in month.reporters if r.previous_records and r.status == "fetched"]
+    withdrawn = [r.reporter for r in month.reporters if not r.released and r.previous_records is not None]
+    summary = {
+        "row_count": month.rows,
+        "records_vs_previous_vintage": min(shrink) if shrink else None,
+        "reporters_withdrawn": len(withdrawn),
+    }
+    return validate_relation(
+        con,
+        f"SELECT * FROM read_parquet('{parquet}')",
+        suite_name=RAW_SUITE,
+        table="raw/comtrade_monthly",
+        period=f"{month.period[:4]}-{month.period[4:]}",
+        parameters={
+            "period_set": [month.period],
+            "reporters": [r.m49 for r in month.reporters],
+            "partners": list(partners(month.period)),
+            "min_vintage_ratio": SHRINK_TOLERANCE,
+        },
+        summary=summary,
+        allow_empty=not any(r.released for r in month.reporters),
+    )
+
+
+def ingest_month(
+    settings: Settings, api: ComtradeApi, period: str, *, log: Callable[[str], None] = print
+) -> ComtradeMonth:
+    """getDa, then every released watched reporter's vintage, then a validated parquet partition."""
+    reporters = [(iso2, reference.comtrade_m49(iso2)) for iso2 in settings.comtrade_reporters]
+    settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"comtrade-{period}-", dir=settings.tmp_dir))
+    try:
+        da_dir = settings.raw_dir / f"{SOURCE}_availability" / period
+        da_dir.mkdir(parents=True, exist_ok=True)
+        retrieved_at = datetime.now(UTC)
+        da_file = da_dir / f"getDa_{retrieved_at.strftime('%Y%m%dT%H%M%S%fZ')}.json"
+        released = {row["reporterCode"]: row for row in api.availability([m for _, m in reporters], period, da_file)}
+        da_file.chmod(0o444)
+        month = ComtradeMonth(period=period, scope=scope(settings, api.keyed), reporters=[])
+        codes = products(settings, api.keyed)
+        for iso2, m49 in reporters:
+            entry = released.get(m49)
+            rm = ReporterMonth(reporter=iso2, m49=m49, period=period, released=entry is not None, status="not released")
+            if entry is None:
+                previous = _vintages(settings, period, m49)
+                rm.previous_records = previous[-1]["records"] if previous else None
+            else:
+                rm.first_released = entry["firstReleased"]
+                rm.last_released = entry["lastReleased"]
+                rm.dataset_checksum = entry["datasetChecksum"]
+                rm.total_records = entry["totalRecords"]
+                _fetch_vintage(api, settings, rm, entry, codes, log)
+            month.reporters.append(rm)
+            log(f"Comtrade {period[:4]}-{period[4:]} {iso2} ({m49}): {rm.status}, {rm.records:,} records")
+        con = duckdb.connect()
+        records, availability = work / "records.parquet", work / "availability.parquet"
+        _write_records(con, month, records)
+        _write_availability(con, month, retrieved_at.isoformat(), availability)
+        month.rows = con.execute(f"SELECT count(*) FROM read_parquet('{records}')").fetchall()[0][0]
+        month.check = validate_month(con, settings, month, records)
+        if not month.check.success:
+            month.status = "rejected"
+            quarantine = settings.quarantine_dir / SOURCE / period
+            quarantine.mkdir(parents=True, exist_ok=True)
+            shutil.move(records, quarantine / f"records-{retrieved_at.strftime('%Y%m%dT%H%M%S')}.parquet")
+            log(f"Comtrade {period[:4]}-{period[4:]}: REJECTED by {month.check.describe()}")
+            return month
+        for src, table in ((records, "comtrade"), (availability, "comtrade_availability")):
+            target = lake_path(settings, period, table)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, target)
+        return month
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

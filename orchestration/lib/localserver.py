@@ -1,0 +1,101 @@
+"""What every local source server shares: a threaded HTTP server, request log, and a queue of faults.
+
+Faults are the ways real servers misbehave: '429' or '429:<seconds>' (Retry-After), '500', '503' (HTML error
+page), 'html200' (an HTML page with status 200), 'truncate' (Content-Length promises more than is sent).
+Subclasses add their own (e.g. Comtrade's 'mismatch'). Each request to a faulted key consumes one fault.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict, deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ERROR_HTML = b"<!DOCTYPE html><html><head><title>Service unavailable</title></head><body>Maintenance</body></html>"
+
+
+class LocalServer:
+    handler: type[BaseHTTPRequestHandler]
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+        self.faults: dict[str, deque[str]] = defaultdict(deque)
+        self.requests: list[str] = []
+        self.request_headers: list[dict[str, str]] = []
+        self._lock = threading.Lock()
+        handler = type("Handler", (self.handler,), {"server_state": self})
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def root_url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def inject(self, key: str, *faults: str) -> None:
+        """Queue faults for the next requests of `key` (a file name or endpoint, as the server defines)."""
+        with self._lock:
+            self.faults[key].extend(faults)
+
+    def next_fault(self, key: str) -> str | None:
+        with self._lock:
+            queue = self.faults.get(key)
+            return queue.popleft() if queue else None
+
+    def record(self, path: str, headers: dict[str, str]) -> None:
+        with self._lock:
+            self.requests.append(path)
+            self.request_headers.append(headers)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class FaultyHandler(BaseHTTPRequestHandler):
+    """Sends bodies, or the common faults instead of them."""
+
+    server_state: LocalServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # tests and the demo print their own
+        pass
+
+    def send_body(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def send_fault(self, fault: str, body: bytes, content_type: str) -> bool:
+        """Answer with `fault` if it is a common one; False when the subclass must handle it."""
+        if fault.startswith("429"):
+            wait = fault.partition(":")[2] or "1"
+            self.send_body(429, b"Too Many Requests", "text/plain", {"Retry-After": wait})
+        elif fault in ("500", "502", "503"):
+            self.send_body(int(fault), ERROR_HTML, "text/html")
+        elif fault == "html200":
+            self.send_body(200, ERROR_HTML, "text/html; charset=utf-8")
+        elif fault == "truncate":
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+        else:
+            return False
+        return True

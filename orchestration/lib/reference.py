@@ -1,0 +1,43 @@
+"""Code lists for Python, read from the dbt seeds so that each fact lives in one place."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from functools import cache
+
+from orchestration.lib.config import DBT_PROJECT_DIR
+
+SEEDS = DBT_PROJECT_DIR / "seeds"
+
+
+@cache
+def _rows(seed: str) -> tuple[dict[str, str], ...]:
+    with open(SEEDS / f"{seed}.csv", newline="") as fh:
+        return tuple(csv.DictReader(fh))
+
+
+def comtrade_m49(iso2: str) -> int:
+    for row in _rows("country_codes"):
+        if row["iso2"] == iso2 and row["comtrade_m49"]:
+            return int(row["comtrade_m49"])
+    raise KeyError(f"no Comtrade code for {iso2!r} in dbt_project/seeds/country_codes.csv")
+
+
+def eu_members(on: date) -> list[str]:
+    day = on.isoformat()
+    return sorted(
+        row["iso2"]
+        for row in _rows("country_codes")
+        if row["eu_member_from"]
+        and row["eu_member_from"] <= day
+        and (not row["eu_member_to"] or row["eu_member_to"] >= day)
+    )
+
+
+def chp_hs6() -> list[str]:
+    return sorted(row["hs6"] for row in _rows("chp_list"))
+
+
+def sanctions_debate_hs4() -> list[str]:
+    return sorted(row["hs4"] for row in _rows("sanctions_debate_goods"))
