@@ -156,15 +156,55 @@ def run_demo(start: str, end: str) -> int:
     if os.environ.get("MIRROR_TRADE_COMEXT_URL") or (
         os.environ.get("MIRROR_TRADE_DEMO_OFFLINE") != "1" and _eurostat_reachable(settings.comext_url)
     ):
-        print(f"mirror-trade demo: using the live source {settings.comext_url}")
+        print(f"mirror-trade demo: using the live sources ({settings.comext_url}, {settings.comtrade_url})")
         return run_pipeline(start, end, settings)
-    with EurostatFileServer(SAMPLE_DATA_DIR / "comext") as server:
+    with (
+        EurostatFileServer(SAMPLE_DATA_DIR / "comext") as eurostat,
+        _synthetic_partner_servers(settings, start, end) as (comtrade, ecb),
+    ):
         print(
-            f"mirror-trade demo: no network to Eurostat; serving the bundled real sample "
-            f"({SAMPLE_RANGE[0]}..{SAMPLE_RANGE[1]}) at {server.base_url}"
+            f"mirror-trade demo: no network to Eurostat; serving the bundled REAL Comext sample "
+            f"({SAMPLE_RANGE[0]}..{SAMPLE_RANGE[1]}) at {eurostat.base_url}, and SYNTHETIC Comtrade and ECB data "
+            f"(no real partner-side data ships with the project) at {comtrade.base_url} and {ecb.base_url}"
         )
-        os.environ["MIRROR_TRADE_COMEXT_URL"] = server.base_url
+        os.environ.update(
+            {
+                "MIRROR_TRADE_COMEXT_URL": eurostat.base_url,
+                "MIRROR_TRADE_COMTRADE_URL": comtrade.base_url,
+                "MIRROR_TRADE_ECB_URL": ecb.base_url,
+                "MIRROR_TRADE_COMTRADE_MIN_INTERVAL": "0",
+            }
+        )
+        os.environ.pop("COMTRADE_API_KEY", None)
         return run_pipeline(start, end, load_settings())
+
+
+@contextlib.contextmanager
+def _synthetic_partner_servers(settings: Settings, start: str, end: str) -> Iterator[tuple]:
+    from orchestration.lib import reference
+    from orchestration.lib.comtrade_ingest import partners, products
+    from orchestration.lib.comtrade_server import ComtradeServer, synthetic_dataset
+    from orchestration.lib.ecb_server import EcbServer, synthetic_rates
+
+    periods = _months_between(start, end)
+    reporters = [reference.comtrade_m49(iso2) for iso2 in settings.comtrade_reporters]
+    eu = [p for p in partners(periods[0]) if p not in (643, 112)]
+    records, availability = synthetic_dataset(periods, reporters, eu, list(products(settings, keyed=False)))
+    with (
+        ComtradeServer(records, availability) as comtrade,
+        EcbServer(synthetic_rates(int(start[:4]), int(end[:4]))) as ecb,
+    ):
+        yield comtrade, ecb
+
+
+def _months_between(start: str, end: str) -> list[str]:
+    """'YYYY-MM' bounds -> ['YYYYMM', ...] inclusive."""
+    year, month = int(start[:4]), int(start[5:])
+    out = []
+    while f"{year:04d}-{month:02d}" <= end:
+        out.append(f"{year:04d}{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
 
 
 def serve_sample(port: int) -> int:

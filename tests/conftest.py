@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -70,11 +71,4 @@ def copy_sample(served_dir: Path, *periods: str) -> None:
 def settings(tmp_path: Path, eurostat: EurostatFileServer, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("MIRROR_TRADE_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("MIRROR_TRADE_COMEXT_URL", eurostat.base_url)
-    base = load_settings()
-    return Settings(
-        home=base.home,
-        comext_url=base.comext_url,
-        http=FAST_HTTP,
-        max_unpacked_bytes=base.max_unpacked_bytes,
-        row_count_band=base.row_count_band,
-    )
+    return dataclasses.replace(load_settings(), http=FAST_HTTP, comtrade_min_interval_s=0.0)

@@ -22,7 +22,17 @@ def defs() -> dg.Definitions:
 def test_job_covers_ingest_dbt_checks_and_publication(defs: dg.Definitions) -> None:
     job = defs.resolve_job_def("mirror_trade_pipeline")
     keys = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
-    assert {"raw/comext_monthly", "marts/fct_eu_exports", "marts/source_coverage", "published/warehouse"} <= keys
+    assert {
+        "raw/comext_monthly",
+        "raw/comtrade_monthly",
+        "raw/comtrade_availability",
+        "raw/ecb_exchange_rates",
+        "marts/fct_eu_exports",
+        "marts/fct_partner_trade",
+        "marts/dim_fx_monthly",
+        "marts/source_coverage",
+        "published/warehouse",
+    } <= keys
     checks = {c.name for c in job.asset_layer.asset_graph.asset_check_keys}
     assert {"gx_raw_comext_monthly", "gx_fct_eu_exports"} <= checks
     assert any(name.startswith("unique_combination_fct_eu_exports") for name in checks)
@@ -31,7 +41,12 @@ def test_job_covers_ingest_dbt_checks_and_publication(defs: dg.Definitions) -> N
 def test_gx_checks_are_blocking(defs: dg.Definitions) -> None:
     graph = defs.resolve_asset_graph()
     specs = {key.name: graph.get_check_spec(key) for key in graph.asset_check_keys if key.name.startswith("gx_")}
-    assert set(specs) == {"gx_raw_comext_monthly", "gx_fct_eu_exports"}
+    assert set(specs) == {
+        "gx_raw_comext_monthly",
+        "gx_raw_comtrade_monthly",
+        "gx_fct_eu_exports",
+        "gx_fct_partner_trade",
+    }
     assert all(spec.blocking for spec in specs.values())
 
 

@@ -18,7 +18,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.lib.comtrade_server import ComtradeServer
+from orchestration.lib.ecb_server import EcbServer
 from orchestration.lib.eurostat_server import EurostatFileServer
+from tests import partner_data
 from tests.conftest import SAMPLE_COMEXT, copy_sample, read_member, rewrite_sample
 
 pytestmark = pytest.mark.e2e
@@ -42,15 +45,24 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     served.mkdir()
     copy_sample(served, "202201", "202203")
     rewrite_sample("202202", served, lambda lines: lines + EXTRA_202202)
-    with EurostatFileServer(served) as server:
+    records, availability = partner_data.world({"202201": 1, "202202": 2})
+    with (
+        EurostatFileServer(served) as server,
+        ComtradeServer(records, availability) as comtrade,
+        EcbServer(partner_data.RATES) as ecb,
+    ):
         env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k != "COMTRADE_API_KEY"},
             "MIRROR_TRADE_HOME": str(root / "home"),
             "MIRROR_TRADE_COMEXT_URL": server.base_url,
+            "MIRROR_TRADE_COMTRADE_URL": comtrade.base_url,
+            "MIRROR_TRADE_COMTRADE_REPORTERS": "KZ,AM,GE",
+            "MIRROR_TRADE_COMTRADE_MIN_INTERVAL": "0",
+            "MIRROR_TRADE_ECB_URL": ecb.base_url,
             "MIRROR_TRADE_HTTP_BACKOFF": "0.01",
             "DAGSTER_HOME": str(root / "home" / "dagster"),
         }
-        yield {"root": root, "served": served, "env": env, "home": root / "home"}
+        yield {"root": root, "served": served, "env": env, "home": root / "home", "comtrade": comtrade}
 
 
 def run(world: dict, start: str, end: str) -> subprocess.CompletedProcess:
@@ -114,18 +126,59 @@ def test_two_real_months_are_published_with_values_equal_to_the_raw_files(world:
         ]
 
         (log,) = con.execute(
-            "SELECT publication_id, months, source_files, checks_passed, checks_warned FROM marts.publication_log"
+            "SELECT publication_id, months, source_files, checks_passed, checks_warned, coverage_gaps "
+            "FROM marts.publication_log"
         ).fetchall()
         assert log[0] == 1
         assert log[1] == [date(2022, 1, 1), date(2022, 2, 1)]
-        shas = {s["file"]: s["sha256"] for s in log[2]}
-        assert shas == {f"full_v2_{p}.7z": file_sha(world["served"] / f"full_v2_{p}.7z") for p in ("202201", "202202")}
-        assert "raw/comext_monthly:gx_raw_comext_monthly" in log[3]
-        assert "marts/fct_eu_exports:gx_fct_eu_exports" in log[3]
+        comext = {s["file"]: s["sha256"] for s in log[2] if s["source"] == "comext"}
+        assert comext == {
+            f"full_v2_{p}.7z": file_sha(world["served"] / f"full_v2_{p}.7z") for p in ("202201", "202202")
+        }
+        assert sorted((s["reporter"], str(s["period"])) for s in log[2] if s["source"] == "comtrade") == [
+            ("AM", "2022-01-01"),
+            ("AM", "2022-02-01"),
+            ("KZ", "2022-01-01"),
+            ("KZ", "2022-02-01"),
+        ]
+        assert [s["source"] for s in log[2]].count("ecb") == 2
+        for check in (
+            "raw/comext_monthly:gx_raw_comext_monthly",
+            "raw/comtrade_monthly:gx_raw_comtrade_monthly",
+            "marts/fct_eu_exports:gx_fct_eu_exports",
+            "marts/fct_partner_trade:gx_fct_partner_trade",
+        ):
+            assert check in log[3]
         assert any("unique_combination_fct_eu_exports" in c for c in log[3])
-        assert log[4] == []
+        assert log[4] == ["marts/source_coverage:all_true_source_coverage_month_complete"], "Georgia never released"
+        assert [(g["source"], g["missing"]) for g in log[5]] == [("comtrade", ["GE"]), ("comtrade", ["GE"])]
         schemas = {r[0] for r in con.execute("SELECT DISTINCT table_schema FROM information_schema.tables").fetchall()}
         assert schemas == {"marts", "reference"}, "build-only views never reach analysts"
+
+
+def test_partner_totals_equal_hand_computed_sums_of_the_served_rows(world: dict) -> None:
+    with duckdb.connect(str(published(world)), read_only=True) as con:
+        rows = set(
+            con.execute(
+                "SELECT period, reporter, flow, partner, hs_code, value_usd FROM marts.fct_partner_trade"
+            ).fetchall()
+        )
+        assert rows == partner_data.expected_totals(date(2022, 1, 1), 1) | partner_data.expected_totals(
+            date(2022, 2, 1), 2
+        )
+        aggregation = dict(
+            con.execute(
+                "SELECT reporter, any_value(aggregation) FROM marts.fct_partner_trade WHERE flow = 'M' GROUP BY 1"
+            ).fetchall()
+        )
+        assert aggregation == {"KZ": "total_row", "AM": "sum_mode_of_transport"}
+        fx = con.execute("SELECT period, usd_per_eur FROM marts.dim_fx_monthly ORDER BY 1").fetchall()
+        assert fx == [(date(2022, 1, 1), Decimal("1.131400")), (date(2022, 2, 1), Decimal("1.134200"))]
+        coverage = con.execute(
+            """SELECT reporter, list(is_present ORDER BY period), list(row_count ORDER BY period)
+               FROM marts.source_coverage WHERE source = 'comtrade' GROUP BY 1 ORDER BY 1"""
+        ).fetchall()
+        assert coverage == [("AM", [True, True], [5, 5]), ("GE", [False, False], [0, 0]), ("KZ", [True, True], [8, 8])]
 
 
 def test_rerun_of_the_same_months_changes_nothing(world: dict) -> None:
@@ -181,19 +234,21 @@ def test_partial_month_is_published_and_flagged(world: dict) -> None:
     assert "published publication 2 with 3 months" in result.stdout
     with duckdb.connect(str(published(world)), read_only=True) as con:
         coverage = con.execute(
-            "SELECT period, reporter_count, is_complete FROM marts.source_coverage ORDER BY period"
+            """SELECT period, count(*) FILTER (WHERE is_present), bool_and(month_complete),
+                      list(reporter) FILTER (WHERE NOT is_present)
+               FROM marts.source_coverage WHERE source = 'comext' GROUP BY 1 ORDER BY 1"""
         ).fetchall()
         assert coverage == [
-            (date(2022, 1, 1), 27, True),
-            (date(2022, 2, 1), 27, True),
-            (date(2022, 3, 1), 26, False),
+            (date(2022, 1, 1), 27, True, None),
+            (date(2022, 2, 1), 27, True, None),
+            (date(2022, 3, 1), 26, False, ["MT"]),
         ]
-        months, incomplete, warned = con.execute(
-            "SELECT months, incomplete_months, checks_warned FROM marts.publication_log WHERE publication_id = 2"
+        months, incomplete, gaps = con.execute(
+            "SELECT months, incomplete_months, coverage_gaps FROM marts.publication_log WHERE publication_id = 2"
         ).fetchall()[0]
         assert months == [date(2022, 1, 1), date(2022, 2, 1), date(2022, 3, 1)]
         assert incomplete == [date(2022, 3, 1)]
-        assert warned == ["marts/source_coverage:all_true_source_coverage_is_complete"]
+        assert {"source": "comext", "period": date(2022, 3, 1), "missing": ["MT"]} in gaps
         assert con.execute("SELECT count(*) FROM marts.fct_eu_exports WHERE period = DATE '2021-06-01'").fetchall() == [
             (0,)
         ], "months that failed their checks never reach the warehouse"
@@ -212,8 +267,9 @@ def test_later_complete_release_replaces_the_partial_month(world: dict) -> None:
     assert len(vintages) == 2, "the partial release is kept as the older vintage"
     with duckdb.connect(str(published(world)), read_only=True) as con:
         assert con.execute(
-            "SELECT reporter_count, is_complete, source_sha256 FROM marts.source_coverage WHERE period = '2022-03-01'"
-        ).fetchall() == [(27, True, new_sha)]
+            """SELECT count(*) FILTER (WHERE is_present), bool_and(month_complete), list(DISTINCT source_sha256)
+               FROM marts.source_coverage WHERE source = 'comext' AND period = '2022-03-01'"""
+        ).fetchall() == [(27, True, [new_sha])]
         assert con.execute(
             """SELECT value_eur FROM marts.fct_eu_exports
                WHERE period = '2022-03-01' AND reporter = 'MT' AND partner = 'RU' AND cn8 = '84713000'"""
@@ -225,4 +281,4 @@ def test_later_complete_release_replaces_the_partial_month(world: dict) -> None:
             "SELECT incomplete_months, source_files FROM marts.publication_log WHERE publication_id = 3"
         ).fetchall()[0]
         assert incomplete == []
-        assert [f["sha256"] for f in files if f["period"] == date(2022, 3, 1)] == [new_sha]
+        assert [f["sha256"] for f in files if f["period"] == date(2022, 3, 1) and f["source"] == "comext"] == [new_sha]

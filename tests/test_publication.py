@@ -24,8 +24,9 @@ def fake_build(settings: Settings, run_id: str) -> Path:
         con.execute("CREATE OR REPLACE VIEW staging.v AS SELECT 1 AS x")
         con.execute(
             """CREATE OR REPLACE TABLE marts.source_coverage AS
-               SELECT 'comext' AS source, DATE '2022-01-01' AS period, 'f.7z' AS source_file,
-                      ? AS source_sha256, TIMESTAMPTZ '2026-01-01' AS retrieved_at, true AS is_complete""",
+               SELECT 'comext' AS source, DATE '2022-01-01' AS period, 'AT' AS reporter, true AS is_present,
+                      'f.7z' AS source_file, ? AS source_sha256, TIMESTAMPTZ '2026-01-01' AS retrieved_at,
+                      true AS month_complete""",
             [run_id],
         )
     return build

@@ -194,6 +194,7 @@ class ComtradeApi:
         throttle: Throttle,
         max_records: int,
         log: Callable[[str], None] = print,
+        sleep: Callable[[float], None] = time.sleep,
     ):
         self.session = session
         self.base_url = base_url.rstrip("/")
@@ -202,6 +203,7 @@ class ComtradeApi:
         self.throttle = throttle
         self.cap = min(max_records, 250_000) if self.keyed else PREVIEW_CAP
         self.log = log
+        self.sleep = sleep
         if api_key:
             session.headers["Ocp-Apim-Subscription-Key"] = api_key
 
@@ -222,6 +224,7 @@ class ComtradeApi:
             what=what,
             policy=self.policy,
             log=self.log,
+            sleep=self.sleep,
         )
         try:
             return read_envelope(dest, what)

@@ -135,7 +135,7 @@ class _Handler(FaultyHandler):
         else:
             cap = min(int(query.get("maxRecords", PREVIEW_CAP)), FINAL_CAP if needs_key else PREVIEW_CAP)
             keys = ("reporterCode", "period", "flowCode", "partnerCode", "cmdCode", "partner2Code", "motCode")
-            data = [r for r in state.records if _matches(r, query, keys)][:cap]
+            data = [r for r in state.candidates(query) if _matches(r, query, keys)][:cap]
         body = self._envelope(data)
         fault = state.next_fault(name)
         if fault and self.send_fault(fault, body, "application/json"):
@@ -163,7 +163,17 @@ class ComtradeServer(LocalServer):
         self.records = records
         self.availability = availability
         self.api_key = api_key
+        self._by_reporter_period: dict[tuple[str, str], list[dict]] = {}
+        for row in records:
+            self._by_reporter_period.setdefault((str(row["reporterCode"]), str(row["period"])), []).append(row)
         super().__init__(**kwargs)
+
+    def candidates(self, query: dict[str, str]) -> list[dict]:
+        """Records that may match: the (reporter, period) bucket when the query names one of each."""
+        reporter, period = query.get("reporterCode", ""), query.get("period", "")
+        if reporter and period and "," not in reporter + period:
+            return self._by_reporter_period.get((reporter, period), [])
+        return self.records
 
     @property
     def base_url(self) -> str:
@@ -246,13 +256,7 @@ def synthetic_dataset(
                         )
                     )
             count = len(records) - start
-            avail.append(
-                availability(
-                    reporter,
-                    period,
-                    count,
-                    f"synthetic-{seed}-{reporter}-{period}",
-                    f"{period[:4]}-{int(period[4:]) % 12 + 1:02d}-28T00:00:00",
-                )
-            )
+            year, month = divmod(int(period[:4]) * 12 + int(period[4:]) + 1, 12)  # released two months later
+            released = f"{year}-{month + 1:02d}-15T00:00:00"
+            avail.append(availability(reporter, period, count, f"synthetic-{seed}-{reporter}-{period}", released))
     return records, avail

@@ -35,13 +35,29 @@ CREATE TABLE IF NOT EXISTS marts.publication_log (
     months_rebuilt DATE[],
     months DATE[],
     incomplete_months DATE[],
-    source_files STRUCT(source VARCHAR, period DATE, file VARCHAR, sha256 VARCHAR, retrieved_at TIMESTAMPTZ,
-                        is_complete BOOLEAN)[],
+    source_files STRUCT(source VARCHAR, period DATE, reporter VARCHAR, file VARCHAR, sha256 VARCHAR,
+                        retrieved_at TIMESTAMPTZ)[],
+    coverage_gaps STRUCT(source VARCHAR, period DATE, missing VARCHAR[])[],
     checks_passed VARCHAR[],
     checks_warned VARCHAR[],
     code_version VARCHAR,
     content_fingerprint VARCHAR NOT NULL
 )
+"""
+
+
+# The releases a publication holds: one Comext or ECB file per month, one Comtrade vintage per reporter and month.
+SOURCE_FILES_VIEW = """
+CREATE OR REPLACE TEMP VIEW publication_sources AS
+SELECT DISTINCT
+    source,
+    period,
+    CASE WHEN source = 'comtrade' THEN reporter END AS reporter,
+    source_file AS file,
+    source_sha256 AS sha256,
+    retrieved_at
+FROM marts.source_coverage
+WHERE is_present
 """
 
 
@@ -131,13 +147,13 @@ def publish(
         for schema in BUILD_ONLY_SCHEMAS:
             con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         con.execute(PUBLICATION_LOG_DDL)
+        con.execute(SOURCE_FILES_VIEW)
         sources = con.execute(
-            """SELECT source, period, source_file, source_sha256, retrieved_at, is_complete
-               FROM marts.source_coverage ORDER BY source, period"""
+            "SELECT source, period, reporter, file, sha256 FROM publication_sources ORDER BY ALL"
         ).fetchall()
         months = sorted({str(row[1]) for row in sources})
         fingerprint = hashlib.sha256(
-            json.dumps([[str(v) for v in row[:4]] for row in sources] + [version]).encode()
+            json.dumps([[str(v) for v in row] for row in sources] + [version]).encode()
         ).hexdigest()
         last = con.execute(
             "SELECT content_fingerprint FROM marts.publication_log ORDER BY publication_id DESC LIMIT 1"
@@ -159,15 +175,18 @@ def publish(
         con.execute(
             """INSERT INTO marts.publication_log
                SELECT ?, ?, ?, ?, ?,
-                      (SELECT list(DISTINCT period ORDER BY period) FROM marts.source_coverage
+                      (SELECT list(DISTINCT period ORDER BY period) FROM publication_sources
                         WHERE period BETWEEN ? AND ?),
-                      (SELECT list(DISTINCT period ORDER BY period) FROM marts.source_coverage),
-                      coalesce((SELECT list(period ORDER BY period) FROM marts.source_coverage
-                                 WHERE NOT is_complete), []),
-                      (SELECT list({'source': source, 'period': period, 'file': source_file,
-                                    'sha256': source_sha256, 'retrieved_at': retrieved_at,
-                                    'is_complete': is_complete} ORDER BY source, period)
-                         FROM marts.source_coverage),
+                      (SELECT list(DISTINCT period ORDER BY period) FROM publication_sources),
+                      coalesce((SELECT list(DISTINCT period ORDER BY period) FROM marts.source_coverage
+                                 WHERE source = 'comext' AND NOT month_complete), []),
+                      (SELECT list({'source': source, 'period': period, 'reporter': reporter, 'file': file,
+                                    'sha256': sha256, 'retrieved_at': retrieved_at} ORDER BY source, period, reporter)
+                         FROM publication_sources),
+                      coalesce((SELECT list({'source': source, 'period': period, 'missing': missing}
+                                            ORDER BY source, period)
+                                  FROM (SELECT source, period, list(reporter ORDER BY reporter) AS missing
+                                          FROM marts.source_coverage WHERE NOT is_present GROUP BY ALL)), []),
                       ?, ?, ?, ?""",
             [
                 publication_id,
@@ -183,6 +202,7 @@ def publish(
                 fingerprint,
             ],
         )
+        con.execute("DROP VIEW publication_sources")
         con.execute("CHECKPOINT")
     settings.published_dir.mkdir(parents=True, exist_ok=True)
     os.replace(build, settings.published_warehouse)

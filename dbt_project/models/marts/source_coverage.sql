@@ -6,45 +6,102 @@
         on_schema_change='fail',
     )
 }}
--- Which reporters each source release covers. Eurostat's newest month is often partial (fewer than 27
--- reporters): it is published, flagged here, and replaced when a complete release arrives.
-with months as (
+-- Which source and reporter covers which month, with release dates, row counts and the raw release.
+-- Comext: every EU member of the month is expected (its newest month is often partial: published, flagged).
+-- Comtrade: every watched reporter, released or not according to getDa. ECB: one row per month.
+with comext_months as (
     select
         period,
-        count(*) as row_count,
-        list(distinct reporter order by reporter) as reporters_present,
-        count(distinct source_sha256) as source_file_count,
         min(source_file) as source_file,
         min(source_sha256) as source_sha256,
+        count(distinct source_sha256) as source_files,
         min(retrieved_at) as retrieved_at
     from {{ ref('stg_comext__trade_flows') }}
     where {{ in_run_window('period') }}
     group by period
 ),
 
-expected as (
-    select
-        m.period,
-        list(cc.iso2 order by cc.iso2) as reporters_expected
-    from months as m
+comext_reporters as (
+    select period, reporter, count(*) as row_count
+    from {{ ref('stg_comext__trade_flows') }}
+    where {{ in_run_window('period') }}
+    group by period, reporter
+),
+
+comext_expected as (
+    select m.period, cc.iso2 as reporter
+    from comext_months as m
     inner join {{ ref('country_codes') }} as cc
         on cc.eu_member_from <= m.period
         and (cc.eu_member_to is null or cc.eu_member_to >= m.period)
-    group by m.period
+    union
+    select period, reporter from comext_reporters
+),
+
+comext as (
+    select
+        'comext' as source,
+        e.period,
+        e.reporter,
+        r.row_count is not null as is_present,
+        coalesce(r.row_count, 0) as row_count,
+        cast(null as timestamp) as first_released,
+        cast(null as timestamp) as last_released,
+        m.source_file,
+        m.source_sha256,
+        m.source_files,
+        m.retrieved_at,
+        'all products, all partners (bulk file)' as scope
+    from comext_expected as e
+    inner join comext_months as m on e.period = m.period
+    left join comext_reporters as r on e.period = r.period and e.reporter = r.reporter
+),
+
+comtrade as (
+    select
+        'comtrade' as source,
+        period,
+        reporter,
+        released as is_present,
+        records_fetched as row_count,
+        first_released,
+        last_released,
+        vintage as source_file,
+        manifest_sha256 as source_sha256,
+        case when released then 1 else 0 end as source_files,
+        retrieved_at,
+        scope
+    from {{ ref('stg_comtrade__availability') }}
+    where {{ in_run_window('period') }}
+),
+
+ecb as (
+    select
+        'ecb' as source,
+        period,
+        'EA' as reporter,
+        true as is_present,
+        1 as row_count,
+        cast(null as timestamp) as first_released,
+        cast(null as timestamp) as last_released,
+        source_file,
+        source_sha256,
+        1 as source_files,
+        retrieved_at,
+        series_key as scope
+    from {{ ref('stg_ecb__exchange_rates') }}
+    where {{ in_run_window('period') }}
+),
+
+all_sources as (
+    select * from comext
+    union all by name
+    select * from comtrade
+    union all by name
+    select * from ecb
 )
 
 select
-    'comext' as source,
-    m.period,
-    m.row_count,
-    len(m.reporters_present) as reporter_count,
-    len(e.reporters_expected) as reporters_expected_count,
-    m.reporters_present,
-    list_filter(e.reporters_expected, lambda r: not list_contains(m.reporters_present, r)) as reporters_missing,
-    len(m.reporters_present) >= len(e.reporters_expected) as is_complete,
-    m.source_file_count,
-    m.source_file,
-    m.source_sha256,
-    m.retrieved_at
-from months as m
-inner join expected as e on m.period = e.period
+    *,
+    bool_and(is_present) over (partition by source, period) as month_complete
+from all_sources

@@ -7,7 +7,10 @@ from orchestration.lib.config import load_settings
 from orchestration.lib.publication import publish
 
 PUBLISHED_KEY = dg.AssetKey(["published", "warehouse"])
-MART_KEYS = [dg.AssetKey(["marts", "fct_eu_exports"]), dg.AssetKey(["marts", "source_coverage"])]
+MART_KEYS = [
+    dg.AssetKey(["marts", name])
+    for name in ("fct_eu_exports", "fct_partner_trade", "dim_fx_monthly", "source_coverage")
+]
 
 
 def _check_evaluations(context: dg.AssetExecutionContext) -> list:

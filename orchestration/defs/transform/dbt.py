@@ -15,6 +15,7 @@ from dagster_dbt import (
 )
 
 from orchestration.defs.ingest.comext import RAW_COMEXT_KEY
+from orchestration.defs.ingest.partners import RAW_COMTRADE_AVAILABILITY_KEY, RAW_COMTRADE_KEY, RAW_ECB_KEY
 from orchestration.defs.partitions import monthly_partitions, window_dates
 from orchestration.lib.config import DBT_PROJECT_DIR, load_settings
 from orchestration.lib.publication import prepare_build, prune_old_runs
@@ -26,7 +27,12 @@ dbt_project.prepare_if_dev()
 DBT_RUNS_KEPT = 30
 
 # dbt sources that are Dagster assets upstream, by (source name, table name).
-SOURCE_ASSETS = {("comext", "trade_flows"): RAW_COMEXT_KEY}
+SOURCE_ASSETS = {
+    ("comext", "trade_flows"): RAW_COMEXT_KEY,
+    ("comtrade", "records"): RAW_COMTRADE_KEY,
+    ("comtrade", "availability"): RAW_COMTRADE_AVAILABILITY_KEY,
+    ("ecb", "exchange_rates"): RAW_ECB_KEY,
+}
 
 
 class MirrorTradeTranslator(DagsterDbtTranslator):

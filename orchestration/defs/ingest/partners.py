@@ -1,0 +1,122 @@
+"""raw/comtrade_monthly and raw/ecb_exchange_rates: the partner side and the exchange rate."""
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from orchestration.defs.partitions import monthly_partitions
+from orchestration.lib import ecb
+from orchestration.lib.comext_ingest import period_of_partition
+from orchestration.lib.comtrade import ComtradeApi, Throttle
+from orchestration.lib.comtrade_ingest import ingest_month, scope
+from orchestration.lib.config import load_settings
+from orchestration.lib.http import new_session
+
+RAW_COMTRADE_KEY = dg.AssetKey(["raw", "comtrade_monthly"])
+RAW_COMTRADE_AVAILABILITY_KEY = dg.AssetKey(["raw", "comtrade_availability"])
+RAW_ECB_KEY = dg.AssetKey(["raw", "ecb_exchange_rates"])
+COMTRADE_CHECK = "gx_raw_comtrade_monthly"
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            RAW_COMTRADE_KEY,
+            group_name="partners",
+            kinds={"python", "parquet"},
+            description=(
+                "UN Comtrade monthly HS data as reported by the watched partner countries (imports from each EU "
+                "member, exports and re-exports to Russia and Belarus). Each release is kept as an immutable vintage "
+                "of raw JSON responses; the month's records become one typed parquet partition."
+            ),
+        ),
+        dg.AssetSpec(
+            RAW_COMTRADE_AVAILABILITY_KEY,
+            group_name="partners",
+            kinds={"python", "parquet"},
+            description="getDa per watched reporter and month: released or not, release dates, checksum, records.",
+        ),
+    ],
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    check_specs=[
+        dg.AssetCheckSpec(
+            COMTRADE_CHECK,
+            asset=RAW_COMTRADE_KEY,
+            blocking=True,
+            description="Great Expectations suite expectations/raw_comtrade_monthly.json on each month of the run.",
+        )
+    ],
+)
+def raw_comtrade_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+    settings = load_settings()
+    api = ComtradeApi(
+        new_session(),
+        settings.comtrade_url,
+        settings.comtrade_api_key,
+        settings.http,
+        Throttle(settings.comtrade_min_interval_s),
+        settings.comtrade_max_records,
+        log=context.log.info,
+    )
+    coverage = scope(settings, api.keyed)
+    if not api.keyed:
+        context.log.warning(
+            f"COMTRADE_API_KEY is not set: using the keyless preview, so coverage is limited to {coverage}"
+        )
+    months = [ingest_month(settings, api, period_of_partition(k), log=context.log.info) for k in context.partition_keys]
+    failures = [m.check.describe() for m in months if m.status == "rejected" and m.check]
+    yield dg.MaterializeResult(
+        asset_key=RAW_COMTRADE_AVAILABILITY_KEY,
+        metadata={
+            "released": dg.MetadataValue.json(
+                {m.period: [r.reporter for r in m.reporters if r.released] for m in months}
+            )
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=RAW_COMTRADE_KEY,
+        metadata={
+            "months": dg.MetadataValue.json({m.period: m.as_metadata() for m in months}),
+            "rows": sum(m.rows for m in months if m.status == "loaded"),
+            "scope": coverage,
+            "rejected_months": ",".join(m.period for m in months if m.status == "rejected"),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=COMTRADE_CHECK,
+                asset_key=RAW_COMTRADE_KEY,
+                passed=not failures,
+                severity=dg.AssetCheckSeverity.ERROR,
+                description="; ".join(failures) if failures else None,
+                metadata={
+                    "months_checked": ",".join(m.period for m in months),
+                    "failures": dg.MetadataValue.json(failures),
+                },
+            )
+        ],
+    )
+
+
+@dg.asset(
+    key=RAW_ECB_KEY,
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="partners",
+    kinds={"python", "parquet"},
+    description=(
+        "ECB monthly average USD per EUR (EXR/M.USD.EUR.SP00.A, csvdata) for the run's months, kept as a raw "
+        "vintage; a month without a rate fails the run, so no value that needs it is published."
+    ),
+)
+def raw_ecb_exchange_rates(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings = load_settings()
+    periods = [period_of_partition(k) for k in context.partition_keys]
+    rates, vintage = ecb.ingest_rates(settings, new_session(), periods, log=context.log.info)
+    return dg.MaterializeResult(
+        metadata={
+            "rates": dg.MetadataValue.json({r.period: str(r.usd_per_eur) for r in rates}),
+            "sha256": vintage.sha256,
+            "retrieved_at": vintage.retrieved_at,
+        }
+    )
