@@ -254,7 +254,7 @@ class ComtradeApi:
             envelope = read_envelope(path, what)
         else:
             envelope = self._get(self.data_path, query.params(self.cap), path, what)
-            path.with_suffix(".query.json").write_text(json.dumps(query.params(self.cap), sort_keys=True))
+            (folder / f"params-{query.key}.json").write_text(json.dumps(query.params(self.cap), sort_keys=True))
         if envelope.rows < self.cap:
             return [path]
         parts = query.split()

@@ -1,0 +1,67 @@
+"""ECB monthly USD/EUR rates against a local server answering like the ECB Data API."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib import ecb, rawstore
+from orchestration.lib.config import Settings
+from orchestration.lib.ecb_server import EcbServer
+from orchestration.lib.errors import FormatError, SourceError
+from orchestration.lib.http import new_session
+
+RATES = {"2022-01": 1.1314, "2022-02": 1.1342, "2022-03": 1.1019}
+
+
+def ingest(settings: Settings, server: EcbServer, periods: list[str]):
+    return ecb.ingest_rates(
+        dataclasses.replace(settings, ecb_url=server.base_url), new_session(), periods, log=lambda _: None
+    )
+
+
+def test_rates_are_exact_decimals_kept_with_their_raw_response(settings: Settings) -> None:
+    with EcbServer(RATES) as server:
+        rates, vintage = ingest(settings, server, ["202201", "202202"])
+    assert server.requests == [
+        "/service/data/EXR/M.USD.EUR.SP00.A?format=csvdata&startPeriod=2022-01&endPeriod=2022-02"
+    ]
+    assert [(r.period, r.usd_per_eur) for r in rates] == [("202201", Decimal("1.1314")), ("202202", Decimal("1.1342"))]
+    assert vintage.sha256 == rawstore.sha256_of(vintage.path)
+    stored = duckdb.execute(f"SELECT usd_per_eur, source_sha256 FROM '{ecb.lake_path(settings, '202202')}'").fetchall()
+    assert stored == [(Decimal("1.134200"), vintage.sha256)]
+
+
+def test_a_month_without_a_rate_is_a_clear_error(settings: Settings) -> None:
+    with EcbServer(RATES) as server, pytest.raises(SourceError, match="no USD/EUR monthly rate for 2022-04"):
+        ingest(settings, server, ["202203", "202204"])
+    assert not ecb.lake_path(settings, "202203").exists(), "nothing of a failed window is loaded"
+
+
+def test_no_data_at_all_is_a_404_error(settings: Settings) -> None:
+    with EcbServer(RATES) as server, pytest.raises(SourceError, match="HTTP 404"):
+        ingest(settings, server, ["203001"])
+
+
+def test_503_is_retried(settings: Settings) -> None:
+    with EcbServer(RATES) as server:
+        server.inject("EXR", "503")
+        rates, _ = ingest(settings, server, ["202201"])
+    assert len(server.requests) == 2 and rates[0].usd_per_eur == Decimal("1.1314")
+
+
+def test_other_series_or_layout_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "other.csv"
+    other.write_text(
+        "KEY,FREQ,CURRENCY,CURRENCY_DENOM,TIME_PERIOD,OBS_VALUE\nEXR.M.GBP.EUR.SP00.A,M,GBP,EUR,2022-01,0.83\n"
+    )
+    with pytest.raises(FormatError, match="rows of another series"):
+        ecb.read_rates(other, ["202201"])
+    layout = tmp_path / "layout.csv"
+    layout.write_text("KEY,TIME_PERIOD,VALUE\nEXR.M.USD.EUR.SP00.A,2022-01,1.13\n")
+    with pytest.raises(FormatError, match="lacks columns FREQ, CURRENCY, CURRENCY_DENOM, OBS_VALUE"):
+        ecb.read_rates(layout, ["202201"])
