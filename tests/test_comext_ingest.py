@@ -122,3 +122,11 @@ def test_tampered_raw_file_is_detected(settings: Settings, served_dir: Path) -> 
     path.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))
     with pytest.raises(SourceError, match="the raw store was altered"):
         rawstore.verify(outcome.vintage)
+
+
+def test_unknown_partner_code_is_named_by_the_check(settings: Settings, served_dir: Path) -> None:
+    rewrite_sample("202201", served_dir, lambda lines: [lines[0], lines[1].replace(",AM,", ",ZZ,", 1), *lines[2:]])
+    outcome = ingest_month(settings, new_session(), "202201", log=quiet)
+    assert outcome.status == "rejected"
+    (failure,) = [f for f in outcome.check.failures if "PARTNER" in f]
+    assert "expect_column_values_to_be_in_set(column=PARTNER)" in failure and "['ZZ']" in failure

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib import comext
+from orchestration.lib import comext, reference
 from orchestration.lib.expectations import SuiteResult, load_suite_json, validate_relation
 from tests.conftest import SAMPLE_COMEXT
 
-PARAMS = {"period_set": ["202201"], "min_ratio": 0.5, "max_ratio": 2.0}
+PARAMS = {"period_set": ["202201"], "min_ratio": 0.5, "max_ratio": 2.0, "known_partners": reference.known_codes()}
 
 
 def month_parquet(tmp_path: Path) -> Path:

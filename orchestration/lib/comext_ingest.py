@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import requests
 
-from orchestration.lib import comext, rawstore
+from orchestration.lib import comext, rawstore, reference
 from orchestration.lib.config import Settings
 from orchestration.lib.expectations import SuiteResult, validate_relation
 from orchestration.lib.http import download_file
@@ -94,7 +94,12 @@ def validate_partition(con: duckdb.DuckDBPyConnection, settings: Settings, perio
         suite_name=RAW_SUITE,
         table="raw/comext_monthly",
         period=f"{period[:4]}-{period[4:]}",
-        parameters={"period_set": [period], "min_ratio": 1 / band, "max_ratio": band},
+        parameters={
+            "period_set": [period],
+            "min_ratio": 1 / band,
+            "max_ratio": band,
+            "known_partners": reference.known_codes(),
+        },
         summary=summary,
     )
 

@@ -254,7 +254,7 @@ def validate_month(
         parameters={
             "period_set": [month.period],
             "reporters": [r.m49 for r in month.reporters],
-            "partners": list(partners(month.period)),
+            "partners": list(partners(month.period)) + list(reference.comtrade_aliases()),
             "min_vintage_ratio": SHRINK_TOLERANCE,
         },
         summary=summary,

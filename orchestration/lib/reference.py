@@ -41,3 +41,13 @@ def chp_hs6() -> list[str]:
 
 def sanctions_debate_hs4() -> list[str]:
     return sorted(row["hs4"] for row in _rows("sanctions_debate_goods"))
+
+
+def known_codes() -> list[str]:
+    """Every ISO alpha-2 and Eurostat partner code of the country list."""
+    return sorted(row["iso2"] for row in _rows("country_codes"))
+
+
+def comtrade_aliases() -> dict[int, str]:
+    """Other Comtrade codes for a country (older code lists) -> ISO alpha-2."""
+    return {int(row["comtrade_m49"]): row["iso2"] for row in _rows("comtrade_code_aliases")}
