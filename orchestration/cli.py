@@ -17,6 +17,7 @@ from orchestration.lib.config import SAMPLE_DATA_DIR, Settings, load_settings
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 SAMPLE_RANGE = ("2021-01", "2022-06")
+SAMPLE_TRANSIT_COUNTRIES = ("AM", "GE", "KG", "KZ", "UZ")
 
 
 class RunLocked(Exception):
@@ -158,6 +159,9 @@ def run_demo(start: str, end: str) -> int:
     ):
         print(f"mirror-trade demo: using the live sources ({settings.comext_url}, {settings.comtrade_url})")
         return run_pipeline(start, end, settings)
+    # The Comext sample covers exports to AM, BY, GE, KG, KZ, RU, UZ only: watch the transit countries among them.
+    os.environ.setdefault("MIRROR_TRADE_COMTRADE_REPORTERS", ",".join(SAMPLE_TRANSIT_COUNTRIES))
+    settings = load_settings()
     with (
         EurostatFileServer(SAMPLE_DATA_DIR / "comext") as eurostat,
         _synthetic_partner_servers(settings, start, end) as (comtrade, ecb),

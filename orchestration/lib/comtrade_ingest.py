@@ -59,6 +59,8 @@ class ReporterMonth:
     records: int = 0
     previous_records: int | None = None
     files: list[str] = field(default_factory=list)
+    # HS codes asked for ('AG6' = every HS6): a code outside them is not covered, which is not a zero.
+    products: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -172,6 +174,7 @@ def _fetch_vintage(
         os.replace(tmp, folder / MANIFEST)
         rm.status = "fetched"
     rm.manifest_sha256 = sha256_of(folder / MANIFEST)
+    rm.products = manifest["products"]
     rm.records = manifest["records"]
     rm.files = [str(folder / f["name"]) for f in manifest["files"]]
 
@@ -207,10 +210,10 @@ def _write_availability(con: duckdb.DuckDBPyConnection, month: ComtradeMonth, re
                reporter VARCHAR, reporter_m49 INTEGER, period VARCHAR, released BOOLEAN, status VARCHAR,
                first_released VARCHAR, last_released VARCHAR, dataset_checksum VARCHAR, total_records BIGINT,
                records_fetched BIGINT, previous_vintage_records BIGINT, vintage VARCHAR, manifest_sha256 VARCHAR,
-               scope VARCHAR, retrieved_at VARCHAR)"""
+               scope VARCHAR, products VARCHAR[], retrieved_at VARCHAR)"""
     )
     con.executemany(
-        "INSERT INTO availability VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO availability VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 r.reporter,
@@ -227,6 +230,7 @@ def _write_availability(con: duckdb.DuckDBPyConnection, month: ComtradeMonth, re
                 r.vintage,
                 r.manifest_sha256,
                 month.scope,
+                r.products,
                 retrieved_at,
             )
             for r in month.reporters

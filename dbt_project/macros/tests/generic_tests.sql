@@ -30,3 +30,18 @@ select *
 from {{ model }}
 where not coalesce({{ column_name }}, false)
 {% endtest %}
+
+{% test null_where(model, column_name, condition) %}
+{#- The column must be NULL wherever `condition` holds (e.g. no value shown where coverage is missing). -#}
+select *
+from {{ model }}
+where ({{ condition }}) and {{ column_name }} is not null
+{% endtest %}
+
+{% test finite_or_null_with_reason(model, column_name, reason) %}
+{#- A ratio is a finite number, or NULL with its reason stated in `reason`. -#}
+select *
+from {{ model }}
+where ({{ column_name }} is not null and not isfinite({{ column_name }}))
+   or (({{ column_name }} is null) <> ({{ reason }} is not null))
+{% endtest %}

@@ -39,19 +39,6 @@ classified as (
             else 'HS2028'
         end as hs_edition
     from by_key
-),
-
--- HS2017 codes whose goods went (wholly: exact, or partly: partial) into CHP codes of HS2022.
-hs2017_chp as (
-    select
-        corr.hs2017_hs6,
-        -- all CHP successors of one HS2017 code share a tier (tested in seeds/_seeds.yml)
-        min(chp.tier) as tier,
-        case when bool_and(chp.hs6 is not null) then 'exact' else 'partial' end as match
-    from {{ ref('hs2017_hs2022_correspondence') }} as corr
-    left join {{ ref('chp_list') }} as chp on corr.hs2022_hs6 = chp.hs6
-    group by corr.hs2017_hs6
-    having count(chp.hs6) > 0
 )
 
 select
@@ -62,17 +49,12 @@ select
     c.hs6,
     c.hs_edition,
     c.is_confidential,
-    coalesce(chp.tier, corr.tier) as chp_tier,
-    case
-        when chp.tier is not null then 'exact'
-        when corr.tier is not null then corr.match
-    end as chp_match,
+    watched.chp_tier,
+    watched.chp_match,
     c.value_eur,
     c.quantity_kg,
     c.source_file,
     c.source_sha256
 from classified as c
-left join {{ ref('chp_list') }} as chp
-    on c.hs_edition = 'HS2022' and c.hs6 = chp.hs6
-left join hs2017_chp as corr
-    on c.hs_edition = 'HS2017' and c.hs6 = corr.hs2017_hs6
+left join {{ ref('int_reference__watched_hs6') }} as watched
+    on c.hs_edition = watched.hs_edition and c.hs6 = watched.hs6

@@ -30,6 +30,10 @@ class MartSuite:
 MART_SUITES = (
     MartSuite("fct_eu_exports", row_count_band=True, allow_empty=False),
     MartSuite("fct_partner_trade", row_count_band=False, allow_empty=True),
+    MartSuite("fct_mirror_flows", row_count_band=False, allow_empty=True),
+    MartSuite("fct_transit_to_russia", row_count_band=False, allow_empty=True),
+    MartSuite("fct_russia_mirror_imports", row_count_band=False, allow_empty=True),
+    MartSuite("fct_circumvention_signals", row_count_band=False, allow_empty=True),
 )
 
 

@@ -13,5 +13,6 @@ select
     vintage,
     manifest_sha256,
     scope,
+    products,
     cast(retrieved_at as timestamptz) as retrieved_at
 from {{ source('comtrade', 'availability') }}

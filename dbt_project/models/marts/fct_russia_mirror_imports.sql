@@ -1,0 +1,52 @@
+-- Russia publishes no detailed customs data since early 2022: its imports are rebuilt as the exports to Russia
+-- reported by every exporter we hold, per (period, hs6, exporter). EU member states from Comext (EUR, converted
+-- with the month's ECB rate), other countries from Comtrade (USD, exports X and re-exports RX kept apart).
+-- russia_imports_usd and exporters_covered total each (period, hs6) over the exporters present.
+with eu as (
+    select
+        e.period,
+        e.hs6,
+        e.reporter as exporter,
+        'comext' as source,
+        sum(e.value_eur) as exports_eur,
+        round(sum(e.value_eur) * fx.usd_per_eur, 2) as exports_usd,
+        cast(null as decimal(38, 4)) as reexports_usd
+    from {{ ref('fct_eu_exports') }} as e
+    left join {{ ref('dim_fx_monthly') }} as fx on e.period = fx.period
+    where e.partner = 'RU' and e.hs6 is not null
+    group by e.period, e.hs6, e.reporter, fx.usd_per_eur
+),
+
+partners as (
+    select
+        period,
+        hs_code as hs6,
+        reporter as exporter,
+        'comtrade' as source,
+        cast(null as decimal(38, 2)) as exports_eur,
+        coalesce(sum(value_usd) filter (where flow = 'X'), 0) as exports_usd,
+        coalesce(sum(value_usd) filter (where flow = 'RX'), 0) as reexports_usd
+    from {{ ref('fct_partner_trade') }}
+    where partner = 'RU' and hs_level = 6 and flow in ('X', 'RX')
+    group by period, hs_code, reporter
+),
+
+exporters as (
+    select * from eu
+    union all by name
+    select * from partners
+)
+
+select
+    period,
+    hs6,
+    exporter,
+    source,
+    exports_eur,
+    exports_usd,
+    reexports_usd,
+    exports_usd + coalesce(reexports_usd, 0) as to_russia_usd,
+    sum(exports_usd + coalesce(reexports_usd, 0)) over (partition by period, hs6) as russia_imports_usd,
+    count(*) over (partition by period, hs6) as exporters_covered,
+    count(*) filter (where source = 'comext') over (partition by period, hs6) as eu_exporters_covered
+from exporters
