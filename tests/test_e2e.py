@@ -6,18 +6,20 @@ One warehouse home for the module; tests run in file order and each states what 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from orchestration.lib import reference
 from orchestration.lib.comtrade_server import ComtradeServer
 from orchestration.lib.ecb_server import EcbServer
 from orchestration.lib.eurostat_server import EurostatFileServer
@@ -181,6 +183,80 @@ def test_partner_totals_equal_hand_computed_sums_of_the_served_rows(world: dict)
         assert coverage == [("AM", [True, True], [5, 5]), ("GE", [False, False], [0, 0]), ("KZ", [True, True], [8, 8])]
 
 
+def _half_up(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _raw_partner_imports(home: Path, period: str, reporter_m49: int) -> dict[str, Decimal]:
+    """Imports from EU members per HS6, straight from the raw Comtrade responses of the vintage: the total row
+    when there is one, else the rows split by mode of transport only."""
+    (manifest_path,) = (home / "raw" / "comtrade" / period / str(reporter_m49)).glob("*/manifest.json")
+    manifest = json.loads(manifest_path.read_text())
+    eu = {reference.comtrade_m49(c) for c in reference.eu_members(date(int(period[:4]), int(period[4:]), 1))}
+    rows: dict[str, list[dict]] = defaultdict(list)
+    for entry in manifest["files"]:
+        for rec in json.loads((manifest_path.parent / entry["name"]).read_text())["data"]:
+            if rec["flowCode"] == "M" and len(rec["cmdCode"]) == 6 and rec["partnerCode"] in eu:
+                rows[(rec["cmdCode"], rec["partnerCode"])].append(rec)
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for (hs6, _), recs in rows.items():
+        total = [
+            r for r in recs if (r["customsCode"], r["motCode"], r["mosCode"], r["partner2Code"]) == ("C00", 0, "0", 0)
+        ]
+        by_mode = [
+            r
+            for r in recs
+            if r["motCode"] != 0 and (r["customsCode"], r["mosCode"], r["partner2Code"]) == ("C00", "0", 0)
+        ]
+        totals[hs6] += sum(Decimal(str(r["primaryValue"])) for r in (total or by_mode))
+    return totals
+
+
+def _raw_rate(home: Path, period: str) -> Decimal:
+    for csv_path in (home / "raw" / "ecb").rglob("*.csv"):
+        for line in csv_path.read_text().splitlines()[1:]:
+            fields = line.split(",")
+            if fields[6] == f"{period[:4]}-{period[4:]}":
+                return Decimal(fields[7])
+    raise AssertionError(f"no raw ECB rate for {period}")
+
+
+def test_mirror_rows_recomputed_from_the_raw_files_agree_to_the_cent(world: dict) -> None:
+    home = world["home"]
+    checked = 0
+    with duckdb.connect(str(published(world)), read_only=True) as con:
+        for period in ("202201", "202202"):
+            (archive,) = (home / "raw" / "comext" / period).glob("*/full_v2_*.7z")
+            eu_eur: dict[tuple, Decimal] = defaultdict(Decimal)
+            for (_, _, partner, cn8), value in expected_exports(archive).items():
+                if "X" not in cn8:
+                    eu_eur[(partner, cn8[:6])] += value
+            rate = _raw_rate(home, period)
+            for country, m49 in (("KZ", 398), ("AM", 51)):
+                imports = _raw_partner_imports(home, period, m49)
+                for hs6 in sorted(set(imports) | {"854231", "851762", "847150"}):
+                    eu_usd = _half_up(eu_eur.get((country, hs6), Decimal(0)) * rate)
+                    partner = imports.get(hs6, Decimal(0))
+                    if eu_usd == 0 and partner == 0:
+                        continue
+                    got = con.execute(
+                        """SELECT eu_exports_usd, partner_imports_from_eu_usd, mirror_gap_usd, usd_per_eur,
+                                  coverage_flag
+                           FROM marts.fct_mirror_flows
+                           WHERE period = ? AND partner_country = ? AND hs6 = ?""",
+                        [f"{period[:4]}-{period[4:]}-01", country, hs6],
+                    ).fetchall()
+                    assert got, (period, country, hs6)
+                    eu_got, partner_got, gap_got, rate_got, flag = got[0]
+                    assert flag == "complete"
+                    assert rate_got == rate, "the month's own ECB rate"
+                    assert eu_got == eu_usd, (period, country, hs6)
+                    assert partner_got == partner, (period, country, hs6)
+                    assert gap_got == _half_up(eu_usd * Decimal("1.06")) - partner, (period, country, hs6)
+                    checked += 1
+    assert checked >= 8
+
+
 def test_rerun_of_the_same_months_changes_nothing(world: dict) -> None:
     before = file_sha(published(world))
     vintages = sorted(p.name for p in (world["home"] / "raw" / "comext").rglob("manifest.json"))
@@ -286,3 +362,44 @@ def test_later_complete_release_replaces_the_partial_month(world: dict) -> None:
         ).fetchall()[0]
         assert incomplete == []
         assert [f["sha256"] for f in files if f["period"] == date(2022, 3, 1) and f["source"] == "comext"] == [new_sha]
+
+
+def test_dbt_docs_describe_every_published_column(world: dict, tmp_path: Path) -> None:
+    from orchestration.lib.config import DBT_PROJECT_DIR
+    from orchestration.lib.dbt_manifest import DBT_EXECUTABLE
+
+    copy = tmp_path / "docs.duckdb"
+    copy.write_bytes(published(world).read_bytes())
+    result = subprocess.run(
+        [
+            DBT_EXECUTABLE,
+            "docs",
+            "generate",
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(tmp_path / "t"),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env={**world["env"], "MIRROR_TRADE_BUILD_DB": str(copy)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
+    catalog = json.loads((tmp_path / "t" / "catalog.json").read_text())
+    manifest = json.loads((tmp_path / "t" / "manifest.json").read_text())
+    marts = {
+        n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"
+    }
+    assert {
+        "fct_mirror_flows",
+        "fct_transit_to_russia",
+        "fct_russia_mirror_imports",
+        "fct_circumvention_signals",
+    } <= set(marts)
+    for name, node in marts.items():
+        published_columns = set(catalog["nodes"][node["unique_id"]]["columns"])
+        described = {c for c, meta in node["columns"].items() if meta.get("description")}
+        assert published_columns <= described, f"{name}: undocumented {published_columns - described}"
