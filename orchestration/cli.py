@@ -186,19 +186,48 @@ def run_demo(start: str, end: str) -> int:
 @contextlib.contextmanager
 def _synthetic_partner_servers(settings: Settings, start: str, end: str) -> Iterator[tuple]:
     from orchestration.lib import reference
-    from orchestration.lib.comtrade_ingest import partners, products
+    from orchestration.lib.comtrade_ingest import products
     from orchestration.lib.comtrade_server import ComtradeServer, synthetic_dataset
     from orchestration.lib.ecb_server import EcbServer, synthetic_rates
 
     periods = _months_between(start, end)
+    rates = synthetic_rates(int(start[:4]), int(end[:4]))
     reporters = [reference.comtrade_m49(iso2) for iso2 in settings.comtrade_reporters]
-    eu = [p for p in partners(periods[0]) if p not in (643, 112)]
-    records, availability = synthetic_dataset(periods, reporters, eu, list(products(settings, keyed=False)))
-    with (
-        ComtradeServer(records, availability) as comtrade,
-        EcbServer(synthetic_rates(int(start[:4]), int(end[:4]))) as ecb,
-    ):
+    eu_usd = _sample_eu_exports_usd(settings, periods, rates)
+    records, availability = synthetic_dataset(eu_usd, periods, reporters, list(products(settings, keyed=False)))
+    with ComtradeServer(records, availability) as comtrade, EcbServer(rates) as ecb:
         yield comtrade, ecb
+
+
+def _sample_eu_exports_usd(settings: Settings, periods: list[str], rates: dict[str, float]) -> dict:
+    """What the bundled Comext sample says each member state exported to each watched country, per HS6, in USD:
+    the shape the synthetic partner side imitates."""
+    import tempfile
+
+    import duckdb
+
+    from orchestration.lib import comext, reference
+
+    m49 = {iso2: reference.comtrade_m49(iso2) for iso2 in settings.comtrade_reporters}
+    out: dict[tuple[str, int, int, str], float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for period in periods:
+            archive = SAMPLE_DATA_DIR / "comext" / comext.month_file_name(period)
+            if not archive.exists():
+                continue
+            dat = comext.unpack_month(archive, period, Path(tmp), settings.max_unpacked_bytes)
+            rows = duckdb.execute(
+                """SELECT REPORTER, PARTNER, left(PRODUCT_NC, 6), sum(CAST(VALUE_EUR AS DOUBLE))
+                   FROM read_csv(?, header = true, all_varchar = true)
+                   WHERE FLOW = '2' AND PRODUCT_NC NOT LIKE '%X%'
+                   GROUP BY ALL""",
+                [str(dat)],
+            ).fetchall()
+            rate = rates[f"{period[:4]}-{period[4:]}"]
+            for reporter, partner, hs6, eur in rows:
+                if partner in m49:
+                    out[(period, m49[partner], reference.comtrade_m49(reporter), hs6)] = eur * rate
+    return out
 
 
 def _months_between(start: str, end: str) -> list[str]:

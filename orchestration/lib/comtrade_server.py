@@ -13,7 +13,7 @@ import json
 import random
 from urllib.parse import parse_qs, urlsplit
 
-from orchestration.lib.comtrade import FLOWS, PREVIEW_CAP, RECORD_FIELDS
+from orchestration.lib.comtrade import PREVIEW_CAP, RECORD_FIELDS
 from orchestration.lib.localserver import FaultyHandler, LocalServer
 
 FINAL_CAP = 250_000
@@ -181,81 +181,83 @@ class ComtradeServer(LocalServer):
 
 
 def synthetic_dataset(
-    periods: list[str], reporters: list[int], eu_partners: list[int], products: list[str], seed: int = 7
+    eu_exports_usd: dict[tuple[str, int, int, str], float],
+    periods: list[str],
+    reporters: list[int],
+    products: list[str],
+    seed: int = 7,
 ) -> tuple[list[dict], list[dict]]:
-    """SYNTHETIC partner-side data for the offline demo (no real Comtrade data ships with the project):
-    imports from EU members and exports/re-exports to Russia (643) and Belarus (112), with the quirks of the real
-    API: Armenia (51) reports only rows split by mode of transport, and HS4 rows accompany their HS6 rows."""
+    """SYNTHETIC partner-side data for the offline demo (no real Comtrade data ships with the project), shaped
+    after the real EU side so the mirror marts have something coherent to compare.
+
+    `eu_exports_usd` maps (period, reporter m49, EU member m49, hs6) to what the EU says it shipped, in USD.
+    The partner "records" about three quarters of those flows, at 0.5-1.15 times the EU value (CIF, timing,
+    attribution), and sends part on to Russia (643) and Belarus (112), far more from March 2022. With the quirks of
+    the real API: Armenia (51) reports only rows split by mode of transport, and HS4 rows accompany the HS6 rows of
+    the watched headings."""
     rng = random.Random(seed)
+    hs6_watched = {p for p in products if len(p) == 6}
+    hs4_watched = {p for p in products if len(p) == 4}
     records: list[dict] = []
-    avail: list[dict] = []
-    hs6 = [p for p in products if len(p) == 6]
-    hs4 = [p for p in products if len(p) == 4]
+
+    def add(period: str, reporter: int, flow: str, partner: int, cmd: str, value: float) -> None:
+        value = round(value, 2)
+        weight = round(value / 50, 1)
+        common = {"period": period, "reporterCode": reporter, "flowCode": flow, "partnerCode": partner, "cmdCode": cmd}
+        cif = flow in ("M", "RM")
+        splits = ((2100, 0.7), (1000, 0.3)) if reporter == 51 else ((0, 1.0),)
+        for mot, share in splits:
+            part = round(value * share, 2)
+            records.append(
+                record(
+                    **common,
+                    motCode=mot,
+                    primaryValue=part,
+                    cifvalue=part if cif else None,
+                    fobvalue=None if cif else part,
+                    netWgt=round(weight * share, 1),
+                    qty=round(weight * share, 1),
+                    isLeaf=len(cmd) == 6,
+                )
+            )
+
+    onward: dict[tuple[str, int, str], float] = {}
+    hs4_totals: dict[tuple[str, int, str, int, str], float] = {}
+    for (period, reporter, member, hs6), usd in sorted(eu_exports_usd.items()):
+        if period not in periods or reporter not in reporters:
+            continue
+        if hs6 not in hs6_watched and hs6[:4] not in hs4_watched:
+            continue
+        if rng.random() < 0.25:
+            continue  # never recorded by the partner
+        value = usd * rng.uniform(0.5, 1.15)
+        if hs6 in hs6_watched:
+            add(period, reporter, "M", member, hs6, value)
+        key4 = (period, reporter, "M", member, hs6[:4])
+        hs4_totals[key4] = hs4_totals.get(key4, 0.0) + value
+        key = (period, reporter, hs6)
+        onward[key] = onward.get(key, 0.0) + value
+    for (period, reporter, hs6), imported in sorted(onward.items()):
+        after_invasion = period >= "202203"
+        for partner, flow, chance, low, high in (
+            (643, "X", 0.7 if after_invasion else 0.2, 0.3 if after_invasion else 0.01, 0.9 if after_invasion else 0.1),
+            (643, "RX", 0.3 if after_invasion else 0.05, 0.05, 0.3),
+            (112, "X", 0.3, 0.02, 0.2),
+        ):
+            if rng.random() < chance:
+                value = imported * rng.uniform(low, high)
+                if hs6 in hs6_watched:
+                    add(period, reporter, flow, partner, hs6, value)
+                key4 = (period, reporter, flow, partner, hs6[:4])
+                hs4_totals[key4] = hs4_totals.get(key4, 0.0) + value
+    # HS4 rows of the watched headings, beside (never instead of) their HS6 rows
+    for (period, reporter, flow, partner, hs4), value in sorted(hs4_totals.items()):
+        if hs4 in hs4_watched:
+            add(period, reporter, flow, partner, hs4, value)
+    avail = []
     for period in periods:
         for reporter in reporters:
-            start = len(records)
-            for product in hs6 + [f"{h}00" for h in hs4]:
-                rows = [(flow, partner) for partner in eu_partners if rng.random() < 0.3 for flow in ("M",)]
-                rows += [(flow, partner) for partner in (643, 112) for flow in FLOWS[1::2] if rng.random() < 0.4]
-                for flow, partner in rows:
-                    value = round(rng.lognormvariate(10, 1.5), 2)
-                    weight = round(value / rng.uniform(20, 200), 1)
-                    common = {"period": period, "reporterCode": reporter, "flowCode": flow, "partnerCode": partner}
-                    if reporter == 51:
-                        share = round(rng.uniform(0.2, 0.8), 2)
-                        for mot, part in ((2100, share), (1000, 1 - share)):
-                            records.append(
-                                record(
-                                    **common,
-                                    cmdCode=product,
-                                    motCode=mot,
-                                    primaryValue=round(value * part, 2),
-                                    cifvalue=round(value * part, 2) if flow == "M" else None,
-                                    fobvalue=None if flow == "M" else round(value * part, 2),
-                                    netWgt=round(weight * part, 1),
-                                    qty=round(weight * part, 1),
-                                )
-                            )
-                    else:
-                        records.append(
-                            record(
-                                **common,
-                                cmdCode=product,
-                                primaryValue=value,
-                                cifvalue=value if flow == "M" else None,
-                                fobvalue=None if flow == "M" else value,
-                                netWgt=weight,
-                                qty=weight,
-                            )
-                        )
-            added = records[start:]
-            for h in hs4:
-                totals: dict[tuple, dict] = {}
-                for r in added:
-                    if r["cmdCode"].startswith(h):
-                        key = (r["flowCode"], r["partnerCode"], r["motCode"])
-                        t = totals.setdefault(key, {"primaryValue": 0.0, "netWgt": 0.0})
-                        t["primaryValue"] += r["primaryValue"]
-                        t["netWgt"] += r["netWgt"]
-                for (flow, partner, mot), t in totals.items():
-                    value = round(t["primaryValue"], 2)
-                    records.append(
-                        record(
-                            period=period,
-                            reporterCode=reporter,
-                            flowCode=flow,
-                            partnerCode=partner,
-                            cmdCode=h,
-                            motCode=mot,
-                            primaryValue=value,
-                            cifvalue=value if flow == "M" else None,
-                            fobvalue=None if flow == "M" else value,
-                            netWgt=round(t["netWgt"], 1),
-                            qty=round(t["netWgt"], 1),
-                            isLeaf=False,
-                        )
-                    )
-            count = len(records) - start
+            count = sum(1 for r in records if r["period"] == period and r["reporterCode"] == reporter)
             year, month = divmod(int(period[:4]) * 12 + int(period[4:]) + 1, 12)  # released two months later
             released = f"{year}-{month + 1:02d}-15T00:00:00"
             avail.append(availability(reporter, period, count, f"synthetic-{seed}-{reporter}-{period}", released))

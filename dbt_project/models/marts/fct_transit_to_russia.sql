@@ -46,10 +46,10 @@ flows as (
         bm.first_month as baseline_first_month,
         bm.last_month as baseline_last_month,
         case when bm.eu_months > 0
-            then round(coalesce(bs.eu_exports_usd, 0) / bm.eu_months, 2)
+            then cast(round(coalesce(bs.eu_exports_usd, 0) / bm.eu_months, 2) as decimal(38, 2))
         end as baseline_eu_exports_usd,
         case when bm.partner_months > 0
-            then round(coalesce(bs.transit_usd, 0) / bm.partner_months, 2)
+            then cast(round(coalesce(bs.transit_usd, 0) / bm.partner_months, 2) as decimal(38, 2))
         end as baseline_transit_to_russia_belarus_usd
     from sides as s
     left join baseline_months as bm on s.country = bm.country
