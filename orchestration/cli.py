@@ -217,7 +217,7 @@ def _sample_eu_exports_usd(settings: Settings, periods: list[str], rates: dict[s
                 continue
             dat = comext.unpack_month(archive, period, Path(tmp), settings.max_unpacked_bytes)
             rows = duckdb.execute(
-                """SELECT REPORTER, PARTNER, left(PRODUCT_NC, 6), sum(CAST(VALUE_EUR AS DOUBLE))
+                """SELECT REPORTER, PARTNER, left(PRODUCT_NC, 6), sum(CAST(VALUE_EUR AS DECIMAL(18, 2)))
                    FROM read_csv(?, header = true, all_varchar = true)
                    WHERE FLOW = '2' AND PRODUCT_NC NOT LIKE '%X%'
                    GROUP BY ALL""",
@@ -226,7 +226,7 @@ def _sample_eu_exports_usd(settings: Settings, periods: list[str], rates: dict[s
             rate = rates[f"{period[:4]}-{period[4:]}"]
             for reporter, partner, hs6, eur in rows:
                 if partner in m49:
-                    out[(period, m49[partner], reference.comtrade_m49(reporter), hs6)] = eur * rate
+                    out[(period, m49[partner], reference.comtrade_m49(reporter), hs6)] = float(eur) * rate
     return out
 
 
