@@ -8,6 +8,7 @@ import dagster as dg
 import pytest
 
 from orchestration.defs.schedules import PARTITION_RANGE_END, PARTITION_RANGE_START, nightly_window
+from orchestration.lib.config import EXPECTATIONS_DIR
 from orchestration.lib.dbt_manifest import ensure_manifest
 
 
@@ -41,12 +42,9 @@ def test_job_covers_ingest_dbt_checks_and_publication(defs: dg.Definitions) -> N
 def test_gx_checks_are_blocking(defs: dg.Definitions) -> None:
     graph = defs.resolve_asset_graph()
     specs = {key.name: graph.get_check_spec(key) for key in graph.asset_check_keys if key.name.startswith("gx_")}
-    assert set(specs) == {
-        "gx_raw_comext_monthly",
-        "gx_raw_comtrade_monthly",
-        "gx_fct_eu_exports",
-        "gx_fct_partner_trade",
-    }
+    marts = [p.stem for p in EXPECTATIONS_DIR.glob("fct_*.json")]
+    assert len(marts) == 6
+    assert set(specs) == {"gx_raw_comext_monthly", "gx_raw_comtrade_monthly"} | {f"gx_{m}" for m in marts}
     assert all(spec.blocking for spec in specs.values())
 
 

@@ -3,7 +3,8 @@
 Each run builds into its own file, `build/run-<run_id>.duckdb`, started as a copy of the current publication
 (so the publication is the only persistent warehouse and a failed run leaves nothing behind that matters).
 Publishing drops the build-only schemas (staging and intermediate views point at the parquet lake), appends
-a row to `marts.publication_log`, checkpoints, and renames the file over `published/warehouse.duckdb`.
+a row to `marts.publication_log`, copies the database into a fresh file in DuckDB's v1.0 storage format (so DuckDB
+1.x clients can open it as well as 2.x) and renames that file over `published/warehouse.duckdb`.
 Analysts' open connections keep the old file until they reconnect; nobody ever sees a half-built one.
 """
 
@@ -23,6 +24,7 @@ import duckdb
 from orchestration.lib.config import DBT_PROJECT_DIR, Settings
 
 BUILD_ONLY_SCHEMAS = ("staging", "intermediate")
+PUBLISHED_STORAGE_VERSION = "v1.0.0"
 STALE_BUILD_SECONDS = 24 * 3600
 
 PUBLICATION_LOG_DDL = """
@@ -204,10 +206,18 @@ def publish(
         )
         con.execute("DROP VIEW publication_sources")
         con.execute("CHECKPOINT")
-    settings.published_dir.mkdir(parents=True, exist_ok=True)
-    os.replace(build, settings.published_warehouse)
+        settings.published_dir.mkdir(parents=True, exist_ok=True)
+        staged = settings.published_dir / f".warehouse-{run_id}.duckdb.tmp"
+        staged.unlink(missing_ok=True)
+        # Written in DuckDB's v1.0 storage format so that analysts' DuckDB 1.x clients can open it, like 2.x.
+        con.execute(f"ATTACH '{staged}' AS publication (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
+        con.execute(f"COPY FROM DATABASE \"{_catalog(con)}\" TO publication")
+        con.execute("DETACH publication")
+    with open(staged, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(staged, settings.published_warehouse)
     _fsync_dir(settings.published_dir)
-    base_marker.unlink(missing_ok=True)
+    discard_build(settings, run_id)
     return PublicationOutcome(
         published=True,
         publication_id=publication_id,
@@ -224,6 +234,10 @@ def prune_old_runs(directory: Path, keep: int) -> None:
     runs = sorted((p for p in directory.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in runs[keep:]:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _catalog(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("SELECT current_database()").fetchall()[0][0]
 
 
 def discard_build(settings: Settings, run_id: str) -> None:
