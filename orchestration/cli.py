@@ -251,6 +251,94 @@ def serve_sample(port: int) -> int:
     return 0
 
 
+def make_report(period: str | None, out: Path | None, settings: Settings | None = None) -> int:
+    from datetime import date
+
+    from orchestration.lib.report import build_report
+
+    settings = settings or load_settings()
+    if not settings.published_warehouse.exists():
+        print(f"mirror-trade report: nothing published yet at {settings.published_warehouse}", file=sys.stderr)
+        return 1
+    month = date(int(period[:4]), int(period[5:]), 1) if period else None
+    default = settings.published_dir / (f"report-{period}.html" if period else "report.html")
+    path = build_report(settings.published_warehouse, out or default, month)
+    print(f"mirror-trade report: wrote {path}")
+    return 0
+
+
+def run_sql(query: str, csv: Path | None, parquet: Path | None, max_rows: int) -> int:
+    import duckdb
+
+    settings = load_settings()
+    if not settings.published_warehouse.exists():
+        print(f"mirror-trade sql: nothing published yet at {settings.published_warehouse}", file=sys.stderr)
+        return 1
+    # read_only: analysts can never change the publication; a publication under way replaces the file by rename,
+    # so this connection keeps reading the version it opened.
+    with duckdb.connect(str(settings.published_warehouse), read_only=True) as con:
+        try:
+            relation = con.sql(query)
+            if relation is None:
+                print("mirror-trade sql: the statement returned no rows", file=sys.stderr)
+                return 1
+            for target, fmt in ((csv, "csv, HEADER"), (parquet, "parquet")):
+                if target:
+                    con.execute(f"COPY ({query.rstrip().rstrip(';')}) TO '{target}' (FORMAT {fmt})")
+                    print(f"mirror-trade sql: wrote {target}")
+            if not (csv or parquet):
+                relation.show(max_rows=max_rows, max_width=200)
+        except duckdb.Error as exc:
+            print(f"mirror-trade sql: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def serve_docs(port: int, serve: bool) -> int:
+    import shutil
+    import subprocess
+
+    from orchestration.lib.config import DBT_PROJECT_DIR
+    from orchestration.lib.dbt_manifest import DBT_EXECUTABLE
+
+    settings = load_settings()
+    target = settings.home / "docs"
+    target.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "MIRROR_TRADE_HOME": str(settings.home), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    if settings.published_warehouse.exists():
+        # dbt opens its database read-write: give it a copy, never the analysts' file.
+        copy = target / "catalog-source.duckdb"
+        shutil.copyfile(settings.published_warehouse, copy)
+        env["MIRROR_TRADE_BUILD_DB"] = str(copy)
+    common = [
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target),
+    ]
+    subprocess.run([DBT_EXECUTABLE, "docs", "generate", *common], env=env, check=True, cwd=DBT_PROJECT_DIR)
+    print(f"mirror-trade docs: data dictionary in {target / 'index.html'}")
+    if serve:
+        print(f"mirror-trade docs: serving at http://127.0.0.1:{port} (Ctrl-C to stop)")
+        with contextlib.suppress(KeyboardInterrupt):
+            subprocess.run(
+                [DBT_EXECUTABLE, "docs", "serve", *common, "--port", str(port), "--host", "127.0.0.1", "--no-browser"],
+                env=env,
+                check=False,
+                cwd=DBT_PROJECT_DIR,
+            )
+    return 0
+
+
+def _month_or_none(value: str) -> str:
+    match = MONTH_RE.match(value)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a month as YYYY-MM")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="mirror-trade",
@@ -282,11 +370,50 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--port", type=int, default=8765)
+    report = sub.add_parser(
+        "report",
+        help="write the self-contained HTML report of the published warehouse",
+        epilog="examples:\n  mirror-trade report\n  mirror-trade report --period 2022-05 --out may.html",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument("--period", type=_month_or_none, help="month of the signals table, YYYY-MM (default: newest)")
+    report.add_argument("--out", type=Path, help="where to write (default: next to the publication)")
+    sql = sub.add_parser(
+        "sql",
+        help="query the published warehouse read-only",
+        epilog=(
+            "examples:\n"
+            '  mirror-trade sql "SELECT * FROM marts.fct_circumvention_signals WHERE rank_in_month <= 10"\n'
+            '  mirror-trade sql "SELECT * FROM marts.fct_mirror_flows" --csv mirror.csv'
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sql.add_argument("query", help="one SQL statement")
+    sql.add_argument("--csv", type=Path, help="write the result to this CSV file instead of printing it")
+    sql.add_argument("--parquet", type=Path, help="write the result to this parquet file instead of printing it")
+    sql.add_argument("--max-rows", type=int, default=40, help="rows to print (default 40)")
+    docs = sub.add_parser(
+        "docs",
+        help="build the data dictionary (dbt docs) and serve it locally",
+        epilog="examples:\n  mirror-trade docs\n  mirror-trade docs --no-serve",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    docs.add_argument("--port", type=int, default=8580)
+    docs.add_argument("--no-serve", action="store_true", help="only build it")
     args = parser.parse_args(argv)
     if args.command == "run":
         return run_pipeline(args.start, args.end)
     if args.command == "demo":
         return run_demo(args.start, args.end)
+    if args.command == "report":
+        return make_report(args.period, args.out)
+    if args.command == "sql":
+        return run_sql(args.query, args.csv, args.parquet, args.max_rows)
+    if args.command == "docs":
+        from orchestration.lib.dbt_manifest import ensure_manifest
+
+        ensure_manifest()
+        return serve_docs(args.port, serve=not args.no_serve)
     return serve_sample(args.port)
 
 

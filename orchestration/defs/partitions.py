@@ -1,4 +1,8 @@
+import sys
+from collections.abc import Iterable, Iterator
+
 import dagster as dg
+from tqdm import tqdm
 
 # Comext detail from 2019 onwards; one partition per reference month.
 monthly_partitions = dg.MonthlyPartitionsDefinition(start_date="2019-01-01")
@@ -8,3 +12,8 @@ def window_dates(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> t
     """The run's months as inclusive first-of-month dates ('YYYY-MM-01'), from its partition key range."""
     keys = context.partition_key_range
     return keys.start[:10], keys.end[:10]
+
+
+def progress(keys: Iterable[str], what: str) -> Iterator[str]:
+    """A progress bar over a run's months on an interactive terminal (silent in logs and CI)."""
+    yield from tqdm(list(keys), desc=what, unit="month", disable=not sys.stderr.isatty(), file=sys.stderr)

@@ -211,7 +211,7 @@ def publish(
         staged.unlink(missing_ok=True)
         # Written in DuckDB's v1.0 storage format so that analysts' DuckDB 1.x clients can open it, like 2.x.
         con.execute(f"ATTACH '{staged}' AS publication (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
-        con.execute(f"COPY FROM DATABASE \"{_catalog(con)}\" TO publication")
+        con.execute(f'COPY FROM DATABASE "{_catalog(con)}" TO publication')
         con.execute("DETACH publication")
     with open(staged, "rb") as fh:
         os.fsync(fh.fileno())

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.defs.partitions import monthly_partitions
+from orchestration.defs.partitions import monthly_partitions, progress
 from orchestration.lib.comext_ingest import ingest_month, period_of_partition
 from orchestration.lib.config import load_settings
 from orchestration.lib.http import new_session
@@ -35,7 +35,7 @@ def raw_comext_monthly(context: dg.AssetExecutionContext) -> dg.MaterializeResul
     settings = load_settings()
     session = new_session()
     outcomes = []
-    for key in context.partition_keys:
+    for key in progress(context.partition_keys, "Comext months"):
         period = period_of_partition(key)
         outcome = ingest_month(settings, session, period, log=context.log.info)
         outcomes.append(outcome)

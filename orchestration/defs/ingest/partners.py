@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from orchestration.defs.partitions import monthly_partitions
+from orchestration.defs.partitions import monthly_partitions, progress
 from orchestration.lib import ecb
 from orchestration.lib.comext_ingest import period_of_partition
 from orchestration.lib.comtrade import ComtradeApi, Throttle
@@ -64,7 +64,10 @@ def raw_comtrade_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.Mater
         context.log.warning(
             f"COMTRADE_API_KEY is not set: using the keyless preview, so coverage is limited to {coverage}"
         )
-    months = [ingest_month(settings, api, period_of_partition(k), log=context.log.info) for k in context.partition_keys]
+    months = [
+        ingest_month(settings, api, period_of_partition(k), log=context.log.info)
+        for k in progress(context.partition_keys, "Comtrade months")
+    ]
     failures = [m.check.describe() for m in months if m.status == "rejected" and m.check]
     yield dg.MaterializeResult(
         asset_key=RAW_COMTRADE_AVAILABILITY_KEY,

@@ -5,6 +5,7 @@ import dagster as dg
 from orchestration.defs.partitions import monthly_partitions, window_dates
 from orchestration.lib.config import load_settings
 from orchestration.lib.publication import publish
+from orchestration.lib.report import build_report
 
 PUBLISHED_KEY = dg.AssetKey(["published", "warehouse"])
 MART_KEYS = [
@@ -44,6 +45,15 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
         settings, context.run_id, window=window_dates(context), checks_passed=passed, checks_warned=warned
     )
     context.log.info(outcome.message)
+    report = None
+    if outcome.published:
+        # The report sits next to the publication. It reads the published file, so a failure here cannot
+        # touch the data: it is reported, and `mirror-trade report` writes it again.
+        try:
+            report = build_report(settings.published_warehouse, settings.published_dir / "report.html")
+            context.log.info(f"report: {report}")
+        except Exception as exc:  # any failure of the report is reported, never fatal to the publication
+            context.log.error(f"the publication succeeded but its report failed: {type(exc).__name__}: {exc}")
     if warned:
         context.log.warning(f"published with warnings (not blocking): {', '.join(warned)}")
     return dg.MaterializeResult(
@@ -55,5 +65,6 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
             "checks_passed": len(passed),
             "checks_warned": dg.MetadataValue.json(warned),
             "message": outcome.message,
+            "report": str(report) if report else None,
         }
     )
