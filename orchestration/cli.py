@@ -140,6 +140,19 @@ def run_pipeline(start: str, end: str, settings: Settings | None = None) -> int:
     return 0
 
 
+def run_nightly() -> int:
+    """What the 02:00 schedule does, from the command line: detect releases, then run only what changed."""
+    from orchestration.defs.schedules import nightly_plan
+
+    plan = nightly_plan()
+    if not plan.months:
+        print(f"mirror-trade nightly: {plan.summary()}; nothing published")
+        return 0
+    print(f"mirror-trade nightly: {plan.summary()}")
+    first, last = plan.months[0], plan.months[-1]
+    return run_pipeline(f"{first[:4]}-{first[4:]}", f"{last[:4]}-{last[4:]}")
+
+
 def _eurostat_reachable(url: str) -> bool:
     import requests
 
@@ -370,6 +383,12 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--port", type=int, default=8765)
+    sub.add_parser(
+        "nightly",
+        help="find new and revised releases (no data downloaded) and run only the months that changed",
+        epilog="example:\n  mirror-trade nightly",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     report = sub.add_parser(
         "report",
         help="write the self-contained HTML report of the published warehouse",
@@ -407,6 +426,11 @@ def main(argv: list[str] | None = None) -> int:
         return run_demo(args.start, args.end)
     if args.command == "report":
         return make_report(args.period, args.out)
+    if args.command == "nightly":
+        from orchestration.lib.dbt_manifest import ensure_manifest
+
+        ensure_manifest()
+        return run_nightly()
     if args.command == "sql":
         return run_sql(args.query, args.csv, args.parquet, args.max_rows)
     if args.command == "docs":

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import dagster as dg
 import pytest
 
-from orchestration.defs.schedules import PARTITION_RANGE_END, PARTITION_RANGE_START, nightly_window
 from orchestration.lib.config import EXPECTATIONS_DIR
 from orchestration.lib.dbt_manifest import ensure_manifest
 
@@ -46,23 +43,3 @@ def test_gx_checks_are_blocking(defs: dg.Definitions) -> None:
     assert len(marts) == 6
     assert set(specs) == {"gx_raw_comext_monthly", "gx_raw_comtrade_monthly"} | {f"gx_{m}" for m in marts}
     assert all(spec.blocking for spec in specs.values())
-
-
-@pytest.mark.parametrize(
-    ("now", "window"),
-    [
-        (datetime(2026, 11, 28, 2, tzinfo=UTC), ("2026-07-01", "2026-09-01")),  # from the 20th: M-2 is out
-        (datetime(2026, 11, 5, 2, tzinfo=UTC), ("2026-06-01", "2026-08-01")),  # before: M-3 is the newest
-        (datetime(2026, 2, 3, 2, tzinfo=UTC), ("2025-09-01", "2025-11-01")),  # across the year boundary
-    ],
-)
-def test_nightly_window(now: datetime, window: tuple[str, str]) -> None:
-    assert nightly_window(now, 3) == window
-
-
-def test_nightly_schedule_requests_a_partition_range_at_two_utc(defs: dg.Definitions) -> None:
-    schedule = defs.resolve_schedule_def("nightly")
-    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "UTC")
-    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 28, 2, tzinfo=UTC))
-    (request,) = schedule.evaluate_tick(context).run_requests
-    assert (request.tags[PARTITION_RANGE_START], request.tags[PARTITION_RANGE_END]) == ("2026-07-01", "2026-09-01")

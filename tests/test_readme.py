@@ -129,7 +129,7 @@ def test_docs_build_the_data_dictionary(demo: dict) -> None:
 
 
 def test_every_command_has_help_with_an_example() -> None:
-    for command in ("run", "demo", "report", "sql", "docs", "serve-sample"):
+    for command in ("run", "demo", "nightly", "report", "sql", "docs", "serve-sample"):
         result = subprocess.run([MIRROR_TRADE, command, "--help"], capture_output=True, text=True, check=False)
         assert result.returncode == 0 and "example" in result.stdout and "mirror-trade " + command in result.stdout
 

@@ -1,9 +1,11 @@
-"""Nightly run at 02:00 UTC over the newest Comext months (re-pulled to pick up revisions)."""
-
-import os
-from datetime import datetime
+"""The nightly run at 02:00 UTC: release detection first, then only the months that changed."""
 
 import dagster as dg
+
+from orchestration.lib.comtrade import ComtradeApi, Throttle
+from orchestration.lib.config import load_settings
+from orchestration.lib.http import new_session
+from orchestration.lib.releases import ReleasePlan, plan_releases
 
 NIGHTLY_JOB = "mirror_trade_pipeline"
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
@@ -16,22 +18,23 @@ pipeline_job = dg.define_asset_job(
 )
 
 
-def month_key(year: int, month: int) -> str:
-    while month < 1:
-        year, month = year - 1, month + 12
-    return f"{year:04d}-{month:02d}-01"
-
-
 def range_tags(start_key: str, end_key: str) -> dict[str, str]:
     return {PARTITION_RANGE_START: start_key, PARTITION_RANGE_END: end_key}
 
 
-def nightly_window(now: datetime, months: int) -> tuple[str, str]:
-    """Eurostat publishes a month's detail about 6-7 weeks after it ends: from the 20th, month M-2 is
-    expected; before, M-3 is the newest. The window re-pulls the `months` newest months."""
-    lag = 2 if now.day >= 20 else 3
-    end = (now.year, now.month - lag)
-    return month_key(end[0], end[1] - months + 1), month_key(*end)
+def nightly_plan() -> ReleasePlan:
+    """Release detection for the nightly run: listing and getDa calls, no data downloaded."""
+    settings = load_settings()
+    session = new_session()
+    api = ComtradeApi(
+        session,
+        settings.comtrade_url,
+        settings.comtrade_api_key,
+        settings.http,
+        Throttle(settings.comtrade_min_interval_s),
+        settings.comtrade_max_records,
+    )
+    return plan_releases(settings, session, api, settings.revision_window_months)
 
 
 @dg.schedule(
@@ -39,9 +42,15 @@ def nightly_window(now: datetime, months: int) -> tuple[str, str]:
     cron_schedule="0 2 * * *",
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Nightly: re-pull the newest Comext months, rebuild what changed, check, publish.",
+    description=(
+        "Nightly: find new and revised releases (Comext listing, Comtrade getDa, ECB), rebuild the affected months, "
+        "check, publish; with nothing new, skip with one line."
+    ),
 )
-def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    months = int(os.environ.get("MIRROR_TRADE_NIGHTLY_MONTHS", "3"))
-    start, end = nightly_window(context.scheduled_execution_time, months)
-    return dg.RunRequest(tags=range_tags(start, end))
+def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    plan = nightly_plan()
+    context.log.info(plan.summary())
+    if not plan.months:
+        return dg.SkipReason(plan.summary())
+    first, last = plan.months[0], plan.months[-1]
+    return dg.RunRequest(tags=range_tags(f"{first[:4]}-{first[4:]}-01", f"{last[:4]}-{last[4:]}-01"))

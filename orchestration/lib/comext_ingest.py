@@ -110,11 +110,24 @@ def ingest_month(
     period: str,
     *,
     log: Callable[[str], None] = print,
+    remote: dict | None = None,
 ) -> MonthOutcome:
-    """Fetch, keep, parse and validate one month. Raises SourceError/FormatError with a clear message."""
+    """Fetch, keep, parse and validate one month. Raises SourceError/FormatError with a clear message.
+    `remote` is what the source's listing says of the file now; when the newest held vintage was fetched under
+    the same listing entry and is the one in the lake, nothing is downloaded."""
     file_name = comext.month_file_name(period)
     what = comext.describe(period)
     url = comext.month_url(settings.comext_url, period)
+    if remote:
+        vintages = rawstore.list_vintages(settings.raw_dir, comext.SOURCE, period)
+        target = lake_path(settings, period)
+        if vintages and vintages[-1].remote == remote and _lake_sha256(duckdb.connect(), target) == vintages[-1].sha256:
+            rows, reporters = duckdb.execute(
+                f"""SELECT count(*), list(DISTINCT REPORTER ORDER BY REPORTER)
+                    FROM read_parquet('{target}', hive_partitioning = false)"""
+            ).fetchall()[0]
+            log(f"{what}: unchanged in the source's listing since vintage {vintages[-1].sha256[:12]}; not downloaded")
+            return MonthOutcome(period, vintages[-1], False, "unchanged", rows, reporters, parquet_path=target)
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"comext-{period}-", dir=settings.tmp_dir))
     try:
@@ -128,7 +141,7 @@ def ingest_month(
             log=log,
         )
         vintage, is_new = rawstore.store(
-            download, settings.raw_dir, source=comext.SOURCE, period=period, file_name=file_name
+            download, settings.raw_dir, source=comext.SOURCE, period=period, file_name=file_name, remote=remote
         )
         log(
             f"{what}: {'new vintage' if is_new else 'same as held vintage'} "

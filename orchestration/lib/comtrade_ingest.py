@@ -114,6 +114,11 @@ def _compact(stamp: str | None) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", stamp or "unknown")[:20]
 
 
+def vintage_name(entry: dict) -> str:
+    """A release's folder name, from getDa: lastReleased and datasetChecksum."""
+    return f"{_compact(entry['lastReleased'])}_{(entry['datasetChecksum'] or 'nochecksum')[:12]}"
+
+
 def _vintages(settings: Settings, period: str, m49: int) -> list[dict]:
     base = settings.raw_dir / SOURCE / period / str(m49)
     out = []
@@ -129,7 +134,7 @@ def _vintages(settings: Settings, period: str, m49: int) -> list[dict]:
 def _fetch_vintage(
     api: ComtradeApi, settings: Settings, rm: ReporterMonth, entry: dict, product_codes: tuple[str, ...], log
 ) -> None:
-    name = f"{_compact(entry['lastReleased'])}_{(entry['datasetChecksum'] or 'nochecksum')[:12]}"
+    name = vintage_name(entry)
     folder = settings.raw_dir / SOURCE / rm.period / str(rm.m49) / name
     rm.vintage = name
     previous = [v for v in _vintages(settings, rm.period, rm.m49) if v["vintage"] != name]

@@ -48,6 +48,8 @@ class Settings:
     # Records per call: the keyless preview returns at most 500; a free key up to 100,000.
     comtrade_max_records: int = 100_000
     ecb_url: str = DEFAULT_ECB_URL
+    # Months the nightly release check looks back over: Eurostat revises until October of the following year.
+    revision_window_months: int = 24
 
     @property
     def raw_dir(self) -> Path:
@@ -125,4 +127,5 @@ def load_settings() -> Settings:
         comtrade_min_interval_s=_float_env("MIRROR_TRADE_COMTRADE_MIN_INTERVAL", 2.0),
         comtrade_max_records=int(_float_env("MIRROR_TRADE_COMTRADE_MAX_RECORDS", 100_000)),
         ecb_url=(os.environ.get("MIRROR_TRADE_ECB_URL") or DEFAULT_ECB_URL).rstrip("/"),
+        revision_window_months=int(_float_env("MIRROR_TRADE_REVISION_WINDOW_MONTHS", 24)),
     )

@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from orchestration.lib.errors import SourceError
@@ -30,6 +30,8 @@ class Vintage:
     retrieved_at: str
     headers: dict[str, str]
     directory: str
+    # What the source's listing said of the file when it was fetched (size, last update), if it has one.
+    remote: dict[str, str | int | None] = field(default_factory=dict)
 
     @property
     def path(self) -> Path:
@@ -70,11 +72,24 @@ def verify(vintage: Vintage) -> None:
         )
 
 
-def store(download: Download, raw_dir: Path, *, source: str, period: str, file_name: str) -> tuple[Vintage, bool]:
-    """Keep `download` as a new vintage unless an identical one is held. Returns (vintage, is_new)."""
+def store(
+    download: Download,
+    raw_dir: Path,
+    *,
+    source: str,
+    period: str,
+    file_name: str,
+    remote: dict[str, str | int | None] | None = None,
+) -> tuple[Vintage, bool]:
+    """Keep `download` as a new vintage unless an identical one is held. Returns (vintage, is_new).
+    `remote` (the listing's size and last update) is recorded with a new vintage, or added to an identical one
+    so that the next release check can skip the download."""
     for existing in list_vintages(raw_dir, source, period):
         if existing.sha256 == download.sha256:
             download.path.unlink(missing_ok=True)
+            if remote and remote != existing.remote:
+                existing = Vintage(**{**asdict(existing), "remote": remote})
+                _write_manifest(existing)
             return existing, False
     stamp = download.retrieved_at.strftime("%Y%m%dT%H%M%S%fZ")
     directory = _period_dir(raw_dir, source, period) / f"{stamp}_{download.sha256[:12]}"
@@ -92,9 +107,16 @@ def store(download: Download, raw_dir: Path, *, source: str, period: str, file_n
         retrieved_at=download.retrieved_at.isoformat(),
         headers=download.headers,
         directory=str(directory),
+        remote=remote or {},
     )
+    _write_manifest(vintage)
+    return vintage, True
+
+
+def _write_manifest(vintage: Vintage) -> None:
+    """The manifest is written last and atomically: a vintage without one does not exist."""
+    directory = Path(vintage.directory)
     manifest = {k: v for k, v in asdict(vintage).items() if k != "directory"}
     tmp = directory / f".{MANIFEST}.tmp"
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True))
     os.replace(tmp, directory / MANIFEST)
-    return vintage, True

@@ -5,7 +5,9 @@ import dagster as dg
 from orchestration.defs.partitions import monthly_partitions, progress
 from orchestration.lib.comext_ingest import ingest_month, period_of_partition
 from orchestration.lib.config import load_settings
+from orchestration.lib.errors import SourceError
 from orchestration.lib.http import new_session
+from orchestration.lib.releases import comext_listing
 
 RAW_COMEXT_KEY = dg.AssetKey(["raw", "comext_monthly"])
 RAW_CHECK = "gx_raw_comext_monthly"
@@ -34,10 +36,15 @@ RAW_CHECK = "gx_raw_comext_monthly"
 def raw_comext_monthly(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = load_settings()
     session = new_session()
+    try:
+        listing = comext_listing(settings, session)
+    except SourceError as exc:
+        context.log.warning(f"{exc}; every month of the run is downloaded and compared by sha256")
+        listing = {}
     outcomes = []
     for key in progress(context.partition_keys, "Comext months"):
         period = period_of_partition(key)
-        outcome = ingest_month(settings, session, period, log=context.log.info)
+        outcome = ingest_month(settings, session, period, log=context.log.info, remote=listing.get(period))
         outcomes.append(outcome)
     rejected = [o for o in outcomes if o.status == "rejected"]
     failures = [o.check.describe() for o in rejected if o.check]
