@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from orchestration.lib import rawstore
-from orchestration.lib.comext_ingest import ingest_month, lake_path
+from orchestration.lib.comext_ingest import ingest_month, lake_path, revisions_path
 from orchestration.lib.config import Settings
 from orchestration.lib.errors import SourceError
 from orchestration.lib.eurostat_server import EurostatFileServer
@@ -130,3 +130,41 @@ def test_unknown_partner_code_is_named_by_the_check(settings: Settings, served_d
     assert outcome.status == "rejected"
     (failure,) = [f for f in outcome.check.failures if "PARTNER" in f]
     assert "expect_column_values_to_be_in_set(column=PARTNER)" in failure and "['ZZ']" in failure
+
+
+def test_revisions_of_watched_codes_are_recorded_between_vintages(settings: Settings, served_dir: Path) -> None:
+    copy_sample(served_dir, "202201")
+    first = ingest_month(settings, new_session(), "202201", log=quiet)
+    first_revisions = revisions_path(settings, "202201", first.vintage.sha256)
+    assert duckdb.execute(f"SELECT count(*) FROM '{first_revisions}'").fetchall() == [(0,)], "nothing to compare"
+
+    def revise(lines: list[str]) -> list[str]:
+        out, chips, other = [lines[0]], [], None
+        for line in lines[1:]:
+            f = line.split(",")
+            if f[3].startswith("854231") and len(chips) < 2:
+                chips.append(f)
+                if len(chips) == 1:
+                    f[14] = str(int(f[14]) + 1000)  # revised up
+                    out.append(",".join(f))
+                continue  # the second chip row is withdrawn
+            if other is None and f[3].startswith("6403"):
+                other = f
+                f[14] = str(int(f[14]) + 5)  # footwear: not watched
+                out.append(",".join(f))
+                continue
+            out.append(line)
+        return out
+
+    rewrite_sample("202201", served_dir, revise)
+    second = ingest_month(settings, new_session(), "202201", log=quiet)
+
+    rows = duckdb.execute(
+        f"""SELECT cn8, previous_value_eur, current_value_eur, previous_sha256, current_sha256
+            FROM '{revisions_path(settings, "202201", second.vintage.sha256)}' ORDER BY current_value_eur NULLS LAST"""
+    ).fetchall()
+    assert len(rows) == 2 and all(r[0].startswith("854231") for r in rows)
+    raised, withdrawn = rows
+    assert raised[2] - raised[1] == 1000
+    assert withdrawn[2] is None and withdrawn[1] > 0
+    assert {r[3] for r in rows} == {first.vintage.sha256} and {r[4] for r in rows} == {second.vintage.sha256}

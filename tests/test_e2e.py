@@ -335,7 +335,7 @@ def test_partial_month_is_published_and_flagged(world: dict) -> None:
 
 
 def test_later_complete_release_replaces_the_partial_month(world: dict) -> None:
-    malta = "MT,RU,E,84713000,XXXXX,XXXX,XXXX,XXX,XXXXXX,16,2,1,NO_SU,202203,5000,5000,0,0"
+    malta = "MT,RU,E,85423190,XXXXX,XXXX,XXXX,XXX,XXXXXX,16,2,1,NO_SU,202203,5000,5000,0,0"
     rewrite_sample("202203", world["served"], lambda lines: [*lines, malta])
     new_sha = file_sha(world["served"] / "full_v2_202203.7z")
 
@@ -352,7 +352,7 @@ def test_later_complete_release_replaces_the_partial_month(world: dict) -> None:
         ).fetchall() == [(27, True, [new_sha])]
         assert con.execute(
             """SELECT value_eur FROM marts.fct_eu_exports
-               WHERE period = '2022-03-01' AND reporter = 'MT' AND partner = 'RU' AND cn8 = '84713000'"""
+               WHERE period = '2022-03-01' AND reporter = 'MT' AND partner = 'RU' AND cn8 = '85423190'"""
         ).fetchall() == [(Decimal("5000.00"),)]
         assert con.execute(
             "SELECT count(DISTINCT source_sha256) FROM marts.fct_eu_exports WHERE period = '2022-03-01'"
@@ -362,6 +362,14 @@ def test_later_complete_release_replaces_the_partial_month(world: dict) -> None:
         ).fetchall()[0]
         assert incomplete == []
         assert [f["sha256"] for f in files if f["period"] == date(2022, 3, 1) and f["source"] == "comext"] == [new_sha]
+        revisions = con.execute(
+            """SELECT period, reporter, partner, cn8, chp_tier, revision_kind, previous_value_eur, current_value_eur,
+                      current_vintage_sha256
+               FROM marts.fct_revisions"""
+        ).fetchall()
+        assert revisions == [
+            (date(2022, 3, 1), "MT", "RU", "85423190", "1", "added", None, Decimal("5000.00"), new_sha)
+        ], "the later release's change to a watched code is shown, nothing else"
 
 
 def test_dbt_docs_describe_every_published_column(world: dict, tmp_path: Path) -> None:

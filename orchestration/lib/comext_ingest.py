@@ -183,6 +183,7 @@ def ingest_month(
             log(f"{what}: REJECTED by {check.describe()}; parquet kept in {quarantine}")
             return outcome
         target.parent.mkdir(parents=True, exist_ok=True)
+        write_revisions(con, settings, period, previous=target, current=staged, vintage=vintage)
         os.replace(staged, target)
         outcome.parquet_path = target
         log(
@@ -192,6 +193,67 @@ def ingest_month(
         return outcome
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+# The raw columns a revision is keyed on, and their names in the revision records (the marts' names).
+REVISION_KEYS = {"FLOW": "flow_code", "REPORTER": "reporter", "PARTNER": "partner", "PRODUCT_NC": "cn8"}
+
+
+def revisions_path(settings: Settings, period: str, sha256: str) -> Path:
+    return settings.parquet_dir / "comext_revisions" / period / f"{sha256[:12]}.parquet"
+
+
+def write_revisions(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    period: str,
+    *,
+    previous: Path,
+    current: Path,
+    vintage: rawstore.Vintage,
+) -> Path:
+    """What changed for the watched codes (CHP list, goods named in the sanctions debate) between the month's
+    vintage in the lake and the new one, per (flow, reporter, partner, cn8). Written for every new vintage, empty
+    when there is no previous one, so that every vintage has its revision record."""
+    out = revisions_path(settings, period, vintage.sha256)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    watched = "(left(PRODUCT_NC, 6) IN (SELECT unnest(?)) OR left(PRODUCT_NC, 4) IN (SELECT unnest(?)))"
+    keys = ", ".join(REVISION_KEYS)
+    old = f"read_parquet('{previous}', hive_partitioning = false)" if previous.exists() else None
+
+    def side(relation: str | None) -> str:
+        if relation is None:
+            nulls = ", ".join(f"NULL::VARCHAR AS {k}" for k in REVISION_KEYS)
+            return (
+                f"SELECT {nulls}, NULL::DECIMAL(38, 2) AS value, NULL::DECIMAL(38, 3) AS kg, "
+                "NULL::VARCHAR AS sha, NULL::VARCHAR AS retrieved WHERE false"
+            )
+        return f"""SELECT {keys}, sum(VALUE_EUR) AS value, sum(QUANTITY_KG) AS kg,
+                          any_value(SOURCE_SHA256) AS sha, any_value(RETRIEVED_AT) AS retrieved
+                   FROM {relation} WHERE {watched} GROUP BY {keys}"""
+
+    con.execute(
+        f"""COPY (
+            WITH before AS ({side(old)}), after AS ({side(f"read_parquet('{current}', hive_partitioning = false)")}),
+            shas AS (SELECT (SELECT any_value(sha) FROM before) AS old_sha,
+                            (SELECT any_value(retrieved) FROM before) AS old_at)
+            SELECT ? AS period, {", ".join(f"coalesce(b.{k}, a.{k}) AS {name}" for k, name in REVISION_KEYS.items())},
+                   b.value AS previous_value_eur, a.value AS current_value_eur,
+                   b.kg AS previous_quantity_kg, a.kg AS current_quantity_kg,
+                   shas.old_sha AS previous_sha256, ? AS current_sha256,
+                   shas.old_at AS previous_retrieved_at, ? AS current_retrieved_at
+            FROM before AS b FULL OUTER JOIN after AS a USING ({keys}) CROSS JOIN shas
+            WHERE (SELECT count(*) FROM before) > 0
+              AND (b.value IS DISTINCT FROM a.value OR b.kg IS DISTINCT FROM a.kg)
+        ) TO '{out}' (FORMAT parquet)""",
+        [
+            *([reference.watched_hs6(), reference.sanctions_debate_hs4()] * (2 if old else 1)),
+            period,
+            vintage.sha256,
+            vintage.retrieved_at,
+        ],
+    )
+    return out
 
 
 def period_of_partition(partition_key: str) -> str:

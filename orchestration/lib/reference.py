@@ -51,3 +51,10 @@ def known_codes() -> list[str]:
 def comtrade_aliases() -> dict[int, str]:
     """Other Comtrade codes for a country (older code lists) -> ISO alpha-2."""
     return {int(row["comtrade_m49"]): row["iso2"] for row in _rows("comtrade_code_aliases")}
+
+
+def watched_hs6() -> list[str]:
+    """HS6 codes watched for revisions: the CHP list, in HS2022 and through its HS2017 predecessors."""
+    chp = set(chp_hs6())
+    predecessors = {row["hs2017_hs6"] for row in _rows("hs2017_hs2022_correspondence") if row["hs2022_hs6"] in chp}
+    return sorted(chp | predecessors)

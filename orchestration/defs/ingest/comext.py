@@ -1,5 +1,7 @@
 """raw/comext_monthly: one Comext month per partition, fetched, kept, parsed and validated."""
 
+from collections.abc import Iterator
+
 import dagster as dg
 
 from orchestration.defs.partitions import monthly_partitions, progress
@@ -10,20 +12,32 @@ from orchestration.lib.http import new_session
 from orchestration.lib.releases import comext_listing
 
 RAW_COMEXT_KEY = dg.AssetKey(["raw", "comext_monthly"])
+RAW_COMEXT_REVISIONS_KEY = dg.AssetKey(["raw", "comext_revisions"])
 RAW_CHECK = "gx_raw_comext_monthly"
 
 
-@dg.asset(
-    key=RAW_COMEXT_KEY,
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            RAW_COMEXT_KEY,
+            group_name="comext",
+            kinds={"python", "parquet"},
+            description=(
+                "Eurostat Comext bulk monthly file (full_v2_YYYYMM.7z) downloaded over HTTP, kept immutable under "
+                "raw/ with its sha256, unpacked, header-checked (v2, or v1 mapped to v2) and written as one typed "
+                "parquet partition per month. A partition reaches the lake only if its Great Expectations suite "
+                "passes; a month the source's listing shows unchanged is not downloaded again."
+            ),
+        ),
+        dg.AssetSpec(
+            RAW_COMEXT_REVISIONS_KEY,
+            group_name="comext",
+            kinds={"python", "parquet"},
+            description="For each new vintage, the watched codes' values that changed against the vintage it replaced.",
+        ),
+    ],
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name="comext",
-    kinds={"python", "parquet"},
-    description=(
-        "Eurostat Comext bulk monthly file (full_v2_YYYYMM.7z) downloaded over HTTP, kept immutable under "
-        "raw/ with its sha256, unpacked, header-checked (v2, or v1 mapped to v2) and written as one typed "
-        "parquet partition per month. A partition reaches the lake only if its Great Expectations suite passes."
-    ),
     check_specs=[
         dg.AssetCheckSpec(
             RAW_CHECK,
@@ -33,7 +47,7 @@ RAW_CHECK = "gx_raw_comext_monthly"
         )
     ],
 )
-def raw_comext_monthly(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def raw_comext_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
     settings = load_settings()
     session = new_session()
     try:
@@ -48,7 +62,12 @@ def raw_comext_monthly(context: dg.AssetExecutionContext) -> dg.MaterializeResul
         outcomes.append(outcome)
     rejected = [o for o in outcomes if o.status == "rejected"]
     failures = [o.check.describe() for o in rejected if o.check]
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
+        asset_key=RAW_COMEXT_REVISIONS_KEY,
+        metadata={"new_vintages": ",".join(o.period for o in outcomes if o.new_vintage and o.status == "loaded")},
+    )
+    yield dg.MaterializeResult(
+        asset_key=RAW_COMEXT_KEY,
         metadata={
             "months": dg.MetadataValue.json({o.period: o.as_metadata() for o in outcomes}),
             "rows": sum(o.rows for o in outcomes if o.status != "rejected"),

@@ -14,7 +14,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.defs.ingest.comext import RAW_COMEXT_KEY
+from orchestration.defs.ingest.comext import RAW_COMEXT_KEY, RAW_COMEXT_REVISIONS_KEY
 from orchestration.defs.ingest.partners import RAW_COMTRADE_AVAILABILITY_KEY, RAW_COMTRADE_KEY, RAW_ECB_KEY
 from orchestration.defs.partitions import monthly_partitions, window_dates
 from orchestration.lib.config import DBT_PROJECT_DIR, load_settings
@@ -29,6 +29,7 @@ DBT_RUNS_KEPT = 30
 # dbt sources that are Dagster assets upstream, by (source name, table name).
 SOURCE_ASSETS = {
     ("comext", "trade_flows"): RAW_COMEXT_KEY,
+    ("comext", "revisions"): RAW_COMEXT_REVISIONS_KEY,
     ("comtrade", "records"): RAW_COMTRADE_KEY,
     ("comtrade", "availability"): RAW_COMTRADE_AVAILABILITY_KEY,
     ("ecb", "exchange_rates"): RAW_ECB_KEY,

@@ -1,0 +1,15 @@
+select
+    cast(strptime(period, '%Y%m') as date) as period,
+    flow_code,
+    reporter,
+    partner,
+    cn8,
+    previous_value_eur,
+    current_value_eur,
+    previous_quantity_kg,
+    current_quantity_kg,
+    previous_sha256,
+    current_sha256,
+    cast(previous_retrieved_at as timestamptz) as previous_retrieved_at,
+    cast(current_retrieved_at as timestamptz) as current_retrieved_at
+from {{ source('comext', 'revisions') }}
