@@ -130,14 +130,47 @@ def run_pipeline(start: str, end: str, settings: Settings | None = None) -> int:
             f"mirror-trade run {start}..{end} FAILED (run {result.run_id}); nothing was published and the "
             f"previous warehouse at {settings.published_warehouse} is unchanged. {_explain_failure(result)}"
         )
-        print("\n" + textwrap.fill(paragraph, width=110), file=sys.stderr)
+        _report_failure(paragraph, result.run_id, "failed")
         return 1
     from orchestration.defs.publish.warehouse import PUBLISHED_KEY
 
     published = [m for m in result.get_asset_materialization_events() if m.asset_key == PUBLISHED_KEY]
     message = published[-1].materialization.metadata["message"].value if published else "done"
+    unavailable = _unavailable_sources(result)
+    if unavailable:
+        paragraph = (
+            f"mirror-trade run {start}..{end} PARTLY FAILED (run {result.run_id}): {message}; but "
+            + "; ".join(unavailable)
+            + ". Those months keep their previous data (marts.source_coverage shows the failed attempt)."
+        )
+        _report_failure(paragraph, result.run_id, "partial")
+        return 1
     print(f"\nmirror-trade run {start}..{end} succeeded (run {result.run_id}): {message}")
     return 0
+
+
+def _unavailable_sources(result) -> list[str]:
+    """Sources that could not be fetched for some month (contained: the run went on without them)."""
+    from dagster import DagsterEventType
+
+    from orchestration.defs.ingest.availability import CHECK
+
+    out = []
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            if evaluation.check_name == CHECK and not evaluation.passed:
+                out.append(f"{evaluation.asset_key.to_user_string()} unavailable: {evaluation.description}")
+    return out
+
+
+def _report_failure(paragraph: str, run_id: str, status: str) -> None:
+    from orchestration.lib.alerts import send_alert
+
+    print("\n" + textwrap.fill(paragraph, width=110), file=sys.stderr)
+    problem = send_alert(paragraph, {"run_id": run_id, "status": status})
+    if problem:
+        print(f"mirror-trade: {problem}", file=sys.stderr)
 
 
 def run_nightly() -> int:

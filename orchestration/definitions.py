@@ -3,11 +3,12 @@
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.defs.alerts import alert_on_run_failure
 from orchestration.defs.ingest.comext import raw_comext_monthly
 from orchestration.defs.ingest.partners import raw_comtrade_monthly, raw_ecb_exchange_rates
 from orchestration.defs.publish.warehouse import published_warehouse
 from orchestration.defs.quality.marts import mart_checks
-from orchestration.defs.schedules import nightly, pipeline_job
+from orchestration.defs.schedules import nightly, pipeline_job, release_sensor
 from orchestration.defs.transform.dbt import dbt_project, warehouse_dbt
 from orchestration.lib.dbt_manifest import DBT_EXECUTABLE
 
@@ -16,5 +17,6 @@ defs = dg.Definitions(
     asset_checks=mart_checks,
     jobs=[pipeline_job],
     schedules=[nightly],
+    sensors=[alert_on_run_failure, release_sensor],
     resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
 )

@@ -8,13 +8,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import duckdb
 import pytest
@@ -411,3 +416,92 @@ def test_dbt_docs_describe_every_published_column(world: dict, tmp_path: Path) -
         published_columns = set(catalog["nodes"][node["unique_id"]]["columns"])
         described = {c for c, meta in node["columns"].items() if meta.get("description")}
         assert published_columns <= described, f"{name}: undocumented {published_columns - described}"
+
+
+class _Webhook(BaseHTTPRequestHandler):
+    received: ClassVar[list[dict]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_source_that_is_down_lets_the_others_publish(world: dict) -> None:
+    copy_sample(world["served"], "202204")
+    world["comtrade"].inject("getDa", *["503"] * 5)  # every attempt of the month's getDa fails
+    before = publication_ids(world)
+    with ThreadingHTTPServer(("127.0.0.1", 0), _Webhook) as hook:
+        threading.Thread(target=hook.serve_forever, daemon=True).start()
+        world["env"]["MIRROR_TRADE_ALERT_WEBHOOK"] = f"http://127.0.0.1:{hook.server_address[1]}/alert"
+        try:
+            result = run(world, "2022-04", "2022-04")
+        finally:
+            del world["env"]["MIRROR_TRADE_ALERT_WEBHOOK"]
+            hook.shutdown()
+
+    assert result.returncode == 1, "a source that failed is a failure the operator must see"
+    explanation = " ".join(result.stderr.split())
+    assert "PARTLY FAILED" in explanation and "published publication" in explanation
+    assert "raw/comtrade_monthly unavailable: 202204: Comtrade 2022-04 getDa: gave up after 5 attempts" in explanation
+    assert "raw/ecb_exchange_rates unavailable: 202204" in explanation, "no ECB rate for the month either"
+    assert publication_ids(world) == [*before, before[-1] + 1], "the EU side still published"
+    assert [a["status"] for a in _Webhook.received] == ["partial"] and "PARTLY FAILED" in _Webhook.received[0]["text"]
+    with duckdb.connect(str(published(world)), read_only=True) as con:
+        assert con.execute("SELECT count(*) > 0 FROM marts.fct_eu_exports WHERE period = '2022-04-01'").fetchall() == [
+            (True,)
+        ]
+        coverage = con.execute(
+            """SELECT source, reporter, is_present, last_attempt_status, last_attempt_error LIKE '%HTTP 503%'
+               FROM marts.source_coverage WHERE period = '2022-04-01' AND source <> 'comext' ORDER BY source"""
+        ).fetchall()
+        assert coverage == [("comtrade", "ALL", False, "failed", True), ("ecb", "EA", False, "failed", False)]
+        flags = con.execute(
+            "SELECT DISTINCT coverage_flag FROM marts.fct_mirror_flows WHERE period = '2022-04-01'"
+        ).fetchall()
+        assert flags == [("no_fx_rate",)], "no mirror value is shown without both sides"
+
+
+def publication_ids(world: dict) -> list[int]:
+    with duckdb.connect(str(published(world)), read_only=True) as con:
+        return [r[0] for r in con.execute("SELECT publication_id FROM marts.publication_log ORDER BY 1").fetchall()]
+
+
+def test_a_run_killed_before_publication_is_finished_by_the_next_run(world: dict) -> None:
+    copy_sample(world["served"], "202205")
+    before_ids, before_bytes = publication_ids(world), published(world).read_bytes()
+    build_dir = world["home"] / "build"
+    leftovers = set(build_dir.glob("run-*.duckdb"))  # failed runs' build files: never published, never data
+    process = subprocess.Popen(
+        [MIRROR_TRADE, "run", "--start", "2022-05", "--end", "2022-05"],
+        env=world["env"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    while (
+        not set(build_dir.glob("run-*.duckdb")) - leftovers and process.poll() is None and time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
+    assert process.poll() is None, "the run ended before it could be killed mid-way"
+    os.killpg(process.pid, signal.SIGKILL)  # the CLI and its dbt child, as an OOM killer or a reboot would
+    process.wait()
+
+    assert published(world).read_bytes() == before_bytes, "no half-built publication"
+    manifests = list((world["home"] / "raw" / "comext" / "202205").glob("*/manifest.json"))
+    assert len(manifests) == 1, "the download finished before the kill and is kept"
+    assert not list((world["home"] / "raw").rglob("*.part")), "nothing half-written counts"
+
+    result = run(world, "2022-05", "2022-05")
+
+    assert result.returncode == 1, result.stderr[-2000:]  # ECB has no rate for 2022-05 (contained, reported)
+    assert "PARTLY FAILED" in result.stderr
+    assert publication_ids(world) == [*before_ids, before_ids[-1] + 1], "exactly one new publication"
+    assert len(list((world["home"] / "raw" / "comext" / "202205").glob("*/manifest.json"))) == 1
+    with duckdb.connect(str(published(world)), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM marts.fct_eu_exports WHERE period = '2022-05-01'").fetchall()[0][0] > 0

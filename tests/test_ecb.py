@@ -26,7 +26,8 @@ def ingest(settings: Settings, server: EcbServer, periods: list[str]):
 
 def test_rates_are_exact_decimals_kept_with_their_raw_response(settings: Settings) -> None:
     with EcbServer(RATES) as server:
-        rates, vintage = ingest(settings, server, ["202201", "202202"])
+        rates, vintage, missing = ingest(settings, server, ["202201", "202202"])
+    assert missing == []
     assert server.requests == [
         "/service/data/EXR/M.USD.EUR.SP00.A?format=csvdata&startPeriod=2022-01&endPeriod=2022-02"
     ]
@@ -36,10 +37,13 @@ def test_rates_are_exact_decimals_kept_with_their_raw_response(settings: Setting
     assert stored == [(Decimal("1.134200"), vintage.sha256)]
 
 
-def test_a_month_without_a_rate_is_a_clear_error(settings: Settings) -> None:
-    with EcbServer(RATES) as server, pytest.raises(SourceError, match="no USD/EUR monthly rate for 2022-04"):
-        ingest(settings, server, ["202203", "202204"])
-    assert not ecb.lake_path(settings, "202203").exists(), "nothing of a failed window is loaded"
+def test_a_month_without_a_rate_is_reported_and_the_others_loaded(settings: Settings) -> None:
+    with EcbServer(RATES) as server:
+        rates, _, missing = ingest(settings, server, ["202203", "202204"])
+    assert [r.period for r in rates] == ["202203"] and missing == ["202204"]
+    assert ecb.lake_path(settings, "202203").exists()
+    assert not ecb.lake_path(settings, "202204").exists()
+    assert ecb.missing_message(missing).startswith("ECB EXR/M.USD.EUR.SP00.A: no USD/EUR monthly rate for 2022-04")
 
 
 def test_no_data_at_all_is_a_404_error(settings: Settings) -> None:
@@ -50,7 +54,7 @@ def test_no_data_at_all_is_a_404_error(settings: Settings) -> None:
 def test_503_is_retried(settings: Settings) -> None:
     with EcbServer(RATES) as server:
         server.inject("EXR", "503")
-        rates, _ = ingest(settings, server, ["202201"])
+        rates, _, _ = ingest(settings, server, ["202201"])
     assert len(server.requests) == 2 and rates[0].usd_per_eur == Decimal("1.1314")
 
 

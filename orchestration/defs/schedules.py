@@ -1,5 +1,7 @@
 """The nightly run at 02:00 UTC: release detection first, then only the months that changed."""
 
+import hashlib
+
 import dagster as dg
 
 from orchestration.lib.comtrade import ComtradeApi, Throttle
@@ -54,3 +56,21 @@ def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipRea
         return dg.SkipReason(plan.summary())
     first, last = plan.months[0], plan.months[-1]
     return dg.RunRequest(tags=range_tags(f"{first[:4]}-{first[4:]}-01", f"{last[:4]}-{last[4:]}-01"))
+
+
+@dg.sensor(
+    job=pipeline_job,
+    minimum_interval_seconds=6 * 3600,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Between nightly runs: the same release detection every 6 hours, for operators who want it sooner.",
+)
+def release_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    plan = nightly_plan()
+    if not plan.months:
+        return dg.SkipReason(plan.summary())
+    first, last = plan.months[0], plan.months[-1]
+    # One request per distinct set of releases: the same plan seen twice is not run twice.
+    return dg.RunRequest(
+        run_key=hashlib.sha256(plan.summary().encode()).hexdigest()[:16],
+        tags=range_tags(f"{first[:4]}-{first[4:]}-01", f"{last[:4]}-{last[4:]}-01"),
+    )

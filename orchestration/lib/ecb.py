@@ -15,7 +15,7 @@ import requests
 
 from orchestration.lib import rawstore
 from orchestration.lib.config import Settings
-from orchestration.lib.errors import FormatError, SourceError
+from orchestration.lib.errors import FormatError
 from orchestration.lib.http import download_file
 
 SOURCE = "ecb"
@@ -36,9 +36,9 @@ class Rate:
     usd_per_eur: Decimal
 
 
-def read_rates(path: Path, periods: list[str]) -> list[Rate]:
-    """The monthly rates of `periods` from a saved csvdata response; any month missing or not a positive
-    number is a clear error (values that need it must not be published)."""
+def read_rates(path: Path, periods: list[str]) -> tuple[list[Rate], list[str]]:
+    """The monthly rates of `periods` from a saved csvdata response, and the months it has no positive rate for
+    (values that need one are not published: the mirror marts flag them no_fx_rate)."""
     what = f"ECB {SERIES} {periods[0][:4]}-{periods[0][4:]}..{periods[-1][:4]}-{periods[-1][4:]}"
     con = duckdb.connect()
     try:
@@ -60,10 +60,12 @@ def read_rates(path: Path, periods: list[str]) -> list[Rate]:
         raise FormatError(f"{what}: rows of another series {sorted(wrong)}; expected only {SERIES_KEY}")
     by_month = {r[4].replace("-", ""): r[5] for r in rows}
     absent = [p for p in periods if not by_month.get(p) or by_month[p] <= 0]
-    if absent:
-        months = ", ".join(f"{p[:4]}-{p[4:]}" for p in absent)
-        raise SourceError(f"{what}: no USD/EUR monthly rate for {months}; values that need it cannot be published")
-    return [Rate(p, by_month[p]) for p in periods]
+    return [Rate(p, by_month[p]) for p in periods if p not in absent], absent
+
+
+def missing_message(periods: list[str]) -> str:
+    months = ", ".join(f"{p[:4]}-{p[4:]}" for p in periods)
+    return f"ECB {SERIES}: no USD/EUR monthly rate for {months}; values that need it are not published (no_fx_rate)"
 
 
 def lake_path(settings: Settings, period: str) -> Path:
@@ -72,8 +74,9 @@ def lake_path(settings: Settings, period: str) -> Path:
 
 def ingest_rates(
     settings: Settings, session: requests.Session, periods: list[str], *, log: Callable[[str], None] = print
-) -> tuple[list[Rate], rawstore.Vintage]:
-    """Fetch the run's months in one call, keep the response as a vintage, write one parquet row per month."""
+) -> tuple[list[Rate], rawstore.Vintage, list[str]]:
+    """Fetch the run's months in one call, keep the response as a vintage, write one parquet row per month that
+    has a rate. Returns the rates, the vintage, and the months without a rate."""
     start, end = periods[0], periods[-1]
     what = f"ECB {SERIES} {start[:4]}-{start[4:]}..{end[:4]}-{end[4:]}"
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -90,7 +93,7 @@ def ingest_rates(
         vintage, _ = rawstore.store(
             download, settings.raw_dir, source=SOURCE, period=f"{start}-{end}", file_name=FILE_NAME
         )
-        rates = read_rates(vintage.path, periods)
+        rates, missing = read_rates(vintage.path, periods)
         con = duckdb.connect()
         for rate in rates:
             target = lake_path(settings, rate.period)
@@ -105,6 +108,8 @@ def ingest_rates(
             )
             os.replace(staged, target)
         log(f"{what}: {len(rates)} monthly rates, sha256 {vintage.sha256[:12]}")
-        return rates, vintage
+        if missing:
+            log(missing_message(missing))
+        return rates, vintage, missing
     finally:
         shutil.rmtree(work, ignore_errors=True)

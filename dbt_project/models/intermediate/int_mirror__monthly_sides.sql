@@ -51,6 +51,7 @@ sides as (
         end as hs_edition,
         p.classification as partner_classification,
         cm.usd_per_eur,
+        cm.eu_month_loaded,
         cm.eu_month_loaded and cm.usd_per_eur is not null as eu_covered,
         cm.partner_released
             and (list_contains(cm.partner_products, 'AG6') or list_contains(cm.partner_products, k.hs6)) as partner_covered,
@@ -84,7 +85,8 @@ select
     eu_covered,
     partner_covered,
     coverage_flag,
-    case when eu_covered then eu_exports_eur end as eu_exports_eur,
+    -- EUR needs only the Comext month; USD needs the month's ECB rate too
+    case when eu_month_loaded then eu_exports_eur end as eu_exports_eur,
     case when eu_covered then round(eu_exports_eur * usd_per_eur, 2) end as eu_exports_usd,
     case when partner_covered then coalesce(imports_from_eu_usd, 0) end as partner_imports_from_eu_usd,
     case when partner_covered then coalesce(exports_to_russia_usd, 0) end as exports_to_russia_usd,

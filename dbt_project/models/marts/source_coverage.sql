@@ -9,7 +9,12 @@
 -- Which source and reporter covers which month, with release dates, row counts and the raw release.
 -- Comext: every EU member of the month is expected (its newest month is often partial: published, flagged).
 -- Comtrade: every watched reporter, released or not according to getDa. ECB: one row per month.
-with comext_months as (
+-- A source that failed for a month keeps its previous data: last_attempt_* and days_since_retrieval say how stale.
+with attempts as (
+    select * from {{ ref('stg_pipeline__fetch_status') }} where {{ in_run_window('period') }}
+),
+
+comext_data_months as (
     select
         period,
         min(source_file) as source_file,
@@ -19,6 +24,14 @@ with comext_months as (
     from {{ ref('stg_comext__trade_flows') }}
     where {{ in_run_window('period') }}
     group by period
+),
+
+comext_months as (
+    select * from comext_data_months
+    union all by name
+    select period, null as source_file, null as source_sha256, 0 as source_files, null as retrieved_at
+    from attempts
+    where source = 'comext' and period not in (select period from comext_data_months)
 ),
 
 comext_reporters as (
@@ -75,6 +88,42 @@ comtrade as (
     where {{ in_run_window('period') }}
 ),
 
+comtrade_never_fetched as (
+    select
+        'comtrade' as source,
+        period,
+        'ALL' as reporter,
+        false as is_present,
+        0 as row_count,
+        cast(null as timestamp) as first_released,
+        cast(null as timestamp) as last_released,
+        cast(null as varchar) as source_file,
+        cast(null as varchar) as source_sha256,
+        0 as source_files,
+        cast(null as timestamptz) as retrieved_at,
+        'nothing fetched yet' as scope
+    from attempts
+    where source = 'comtrade' and period not in (select period from comtrade)
+),
+
+ecb_never_fetched as (
+    select
+        'ecb' as source,
+        period,
+        'EA' as reporter,
+        false as is_present,
+        0 as row_count,
+        cast(null as timestamp) as first_released,
+        cast(null as timestamp) as last_released,
+        cast(null as varchar) as source_file,
+        cast(null as varchar) as source_sha256,
+        0 as source_files,
+        cast(null as timestamptz) as retrieved_at,
+        'no rate yet' as scope
+    from attempts
+    where source = 'ecb' and period not in (select period from {{ ref('stg_ecb__exchange_rates') }})
+),
+
 ecb as (
     select
         'ecb' as source,
@@ -98,10 +147,19 @@ all_sources as (
     union all by name
     select * from comtrade
     union all by name
+    select * from comtrade_never_fetched
+    union all by name
     select * from ecb
+    union all by name
+    select * from ecb_never_fetched
 )
 
 select
-    *,
-    bool_and(is_present) over (partition by source, period) as month_complete
-from all_sources
+    s.*,
+    bool_and(s.is_present) over (partition by s.source, s.period) as month_complete,
+    a.attempted_at as last_attempt_at,
+    a.status as last_attempt_status,
+    a.error as last_attempt_error,
+    date_diff('day', s.retrieved_at, now()) as days_since_retrieval
+from all_sources as s
+left join attempts as a on s.source = a.source and s.period = a.period

@@ -4,7 +4,9 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from orchestration.defs.ingest.availability import source_available_result, source_available_spec
 from orchestration.defs.partitions import monthly_partitions, progress
+from orchestration.lib import fetch_status
 from orchestration.lib.comext_ingest import ingest_month, period_of_partition
 from orchestration.lib.config import load_settings
 from orchestration.lib.errors import SourceError
@@ -44,7 +46,8 @@ RAW_CHECK = "gx_raw_comext_monthly"
             asset=RAW_COMEXT_KEY,
             blocking=True,
             description="Great Expectations suite expectations/raw_comext_monthly.json on each month of the run.",
-        )
+        ),
+        source_available_spec(RAW_COMEXT_KEY),
     ],
 )
 def raw_comext_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
@@ -55,10 +58,18 @@ def raw_comext_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.Materia
     except SourceError as exc:
         context.log.warning(f"{exc}; every month of the run is downloaded and compared by sha256")
         listing = {}
-    outcomes = []
+    outcomes, unavailable = [], {}
     for key in progress(context.partition_keys, "Comext months"):
         period = period_of_partition(key)
-        outcome = ingest_month(settings, session, period, log=context.log.info, remote=listing.get(period))
+        try:
+            outcome = ingest_month(settings, session, period, log=context.log.info, remote=listing.get(period))
+        except SourceError as exc:
+            # Contained: the month's previous data stays; the other months and sources go on.
+            context.log.error(str(exc))
+            unavailable[period] = str(exc)
+            fetch_status.record(settings, "comext", period, "failed", str(exc))
+            continue
+        fetch_status.record(settings, "comext", period, "rejected" if outcome.status == "rejected" else "ok")
         outcomes.append(outcome)
     rejected = [o for o in outcomes if o.status == "rejected"]
     failures = [o.check.describe() for o in rejected if o.check]
@@ -73,6 +84,7 @@ def raw_comext_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.Materia
             "rows": sum(o.rows for o in outcomes if o.status != "rejected"),
             "new_vintages": sum(o.new_vintage for o in outcomes),
             "rejected_months": ",".join(o.period for o in rejected),
+            "unavailable": dg.MetadataValue.json(unavailable),
         },
         check_results=[
             dg.AssetCheckResult(
@@ -85,6 +97,7 @@ def raw_comext_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.Materia
                     "months_checked": ",".join(o.period for o in outcomes),
                     "failures": dg.MetadataValue.json(failures),
                 },
-            )
+            ),
+            source_available_result(RAW_COMEXT_KEY, unavailable),
         ],
     )

@@ -4,12 +4,14 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from orchestration.defs.ingest.availability import source_available_result, source_available_spec
 from orchestration.defs.partitions import monthly_partitions, progress
-from orchestration.lib import ecb
+from orchestration.lib import ecb, fetch_status
 from orchestration.lib.comext_ingest import period_of_partition
 from orchestration.lib.comtrade import ComtradeApi, Throttle
 from orchestration.lib.comtrade_ingest import ingest_month, scope
 from orchestration.lib.config import load_settings
+from orchestration.lib.errors import SourceError
 from orchestration.lib.http import new_session
 
 RAW_COMTRADE_KEY = dg.AssetKey(["raw", "comtrade_monthly"])
@@ -45,7 +47,8 @@ COMTRADE_CHECK = "gx_raw_comtrade_monthly"
             asset=RAW_COMTRADE_KEY,
             blocking=True,
             description="Great Expectations suite expectations/raw_comtrade_monthly.json on each month of the run.",
-        )
+        ),
+        source_available_spec(RAW_COMTRADE_KEY),
     ],
 )
 def raw_comtrade_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
@@ -64,10 +67,19 @@ def raw_comtrade_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.Mater
         context.log.warning(
             f"COMTRADE_API_KEY is not set: using the keyless preview, so coverage is limited to {coverage}"
         )
-    months = [
-        ingest_month(settings, api, period_of_partition(k), log=context.log.info)
-        for k in progress(context.partition_keys, "Comtrade months")
-    ]
+    months, unavailable = [], {}
+    for key in progress(context.partition_keys, "Comtrade months"):
+        period = period_of_partition(key)
+        try:
+            month = ingest_month(settings, api, period, log=context.log.info)
+        except SourceError as exc:
+            # Contained: the month's previous data stays; the other months and sources go on.
+            context.log.error(str(exc))
+            unavailable[period] = str(exc)
+            fetch_status.record(settings, "comtrade", period, "failed", str(exc))
+            continue
+        fetch_status.record(settings, "comtrade", period, "rejected" if month.status == "rejected" else "ok")
+        months.append(month)
     failures = [m.check.describe() for m in months if m.status == "rejected" and m.check]
     yield dg.MaterializeResult(
         asset_key=RAW_COMTRADE_AVAILABILITY_KEY,
@@ -84,6 +96,7 @@ def raw_comtrade_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.Mater
             "rows": sum(m.rows for m in months if m.status == "loaded"),
             "scope": coverage,
             "rejected_months": ",".join(m.period for m in months if m.status == "rejected"),
+            "unavailable": dg.MetadataValue.json(unavailable),
         },
         check_results=[
             dg.AssetCheckResult(
@@ -96,7 +109,8 @@ def raw_comtrade_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.Mater
                     "months_checked": ",".join(m.period for m in months),
                     "failures": dg.MetadataValue.json(failures),
                 },
-            )
+            ),
+            source_available_result(RAW_COMTRADE_KEY, unavailable),
         ],
     )
 
@@ -109,17 +123,32 @@ def raw_comtrade_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.Mater
     kinds={"python", "parquet"},
     description=(
         "ECB monthly average USD per EUR (EXR/M.USD.EUR.SP00.A, csvdata) for the run's months, kept as a raw "
-        "vintage; a month without a rate fails the run, so no value that needs it is published."
+        "vintage. A month without a rate is reported; the mirror marts show no USD value for it (no_fx_rate)."
     ),
+    check_specs=[source_available_spec(RAW_ECB_KEY)],
 )
 def raw_ecb_exchange_rates(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = load_settings()
     periods = [period_of_partition(k) for k in context.partition_keys]
-    rates, vintage = ecb.ingest_rates(settings, new_session(), periods, log=context.log.info)
+    unavailable: dict[str, str] = {}
+    try:
+        rates, vintage, missing = ecb.ingest_rates(settings, new_session(), periods, log=context.log.info)
+    except SourceError as exc:
+        context.log.error(str(exc))
+        rates, vintage, missing = [], None, periods
+        unavailable = dict.fromkeys(periods, str(exc))
+    else:
+        unavailable = dict.fromkeys(missing, ecb.missing_message(missing))
+    for period in periods:
+        fetch_status.record(
+            settings, "ecb", period, "failed" if period in unavailable else "ok", unavailable.get(period)
+        )
     return dg.MaterializeResult(
         metadata={
             "rates": dg.MetadataValue.json({r.period: str(r.usd_per_eur) for r in rates}),
-            "sha256": vintage.sha256,
-            "retrieved_at": vintage.retrieved_at,
-        }
+            "sha256": vintage.sha256 if vintage else None,
+            "retrieved_at": vintage.retrieved_at if vintage else None,
+            "unavailable": dg.MetadataValue.json(unavailable),
+        },
+        check_results=[source_available_result(RAW_ECB_KEY, unavailable)],
     )
