@@ -31,7 +31,7 @@ lint: setup
 dev: setup
 	$(BIN)/python -c "from orchestration.lib.dbt_manifest import ensure_manifest; ensure_manifest()"
 	DAGSTER_HOME=$${DAGSTER_HOME:-$${MIRROR_TRADE_HOME:-$$(pwd)/data}/dagster} \
-		sh -c 'mkdir -p "$$DAGSTER_HOME" && touch "$$DAGSTER_HOME/dagster.yaml" && $(BIN)/dagster dev'
+		sh -c 'mkdir -p "$$DAGSTER_HOME" && { [ -f "$$DAGSTER_HOME/dagster.yaml" ] || cp orchestration/dagster.yaml "$$DAGSTER_HOME/"; } && $(BIN)/dagster dev'
 
 # Re-resolve the pinned set (needs uv from PyPI: `pip install uv`).
 lock:

@@ -55,7 +55,7 @@ def _dagster_instance(settings: Settings):
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+        config.write_text((Path(__file__).parent / "dagster.yaml").read_text())
     return DagsterInstance.get()
 
 
@@ -150,17 +150,24 @@ def run_pipeline(start: str, end: str, settings: Settings | None = None) -> int:
 
 
 def _unavailable_sources(result) -> list[str]:
-    """Sources that could not be fetched for some month (contained: the run went on without them)."""
+    """Source months that could not be fetched or failed their checks (contained: quarantined or kept at their
+    previous data while the run went on)."""
     from dagster import DagsterEventType
 
-    from orchestration.defs.ingest.availability import CHECK
+    from orchestration.defs.ingest.availability import CHECK, CONTAINED_CHECKS
 
     out = []
     for event in result.all_events:
         if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
-            if evaluation.check_name == CHECK and not evaluation.passed:
-                out.append(f"{evaluation.asset_key.to_user_string()} unavailable: {evaluation.description}")
+            if evaluation.check_name in CONTAINED_CHECKS and not evaluation.passed:
+                asset = evaluation.asset_key.to_user_string()
+                if evaluation.check_name == CHECK:
+                    out.append(f"{asset} unavailable: {evaluation.description}")
+                else:
+                    out.append(
+                        f"check {evaluation.check_name} on {asset} failed, month quarantined: {evaluation.description}"
+                    )
     return out
 
 

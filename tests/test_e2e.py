@@ -275,23 +275,33 @@ def test_rerun_of_the_same_months_changes_nothing(world: dict) -> None:
     assert list((world["home"] / "build").glob("run-*.duckdb")) == []
 
 
-def test_month_failing_a_gx_check_blocks_publication(world: dict) -> None:
+def test_month_failing_its_raw_checks_is_quarantined_never_published_and_named(world: dict) -> None:
     def negative(lines: list[str]) -> list[str]:
         fields = lines[100].split(",")
         fields[14] = "-5"
         return [*lines[:100], ",".join(fields), *lines[101:]]
 
     rewrite_sample("202106", world["served"], negative)
-    before = file_sha(published(world))
 
     result = run(world, "2021-06", "2021-06")
 
-    assert result.returncode == 1
-    assert file_sha(published(world)) == before, "the previous publication stays byte for byte"
+    assert result.returncode == 1, "a failed check is a failure, even when contained"
     explanation = " ".join(result.stderr.split())
-    assert "FAILED" in explanation and "nothing was published" in explanation
-    assert "check gx_raw_comext_monthly on raw/comext_monthly (months 202106) failed" in explanation
+    assert "check gx_raw_comext_monthly on raw/comext_monthly failed, month quarantined" in explanation
     assert "VALUE_EUR" in explanation and "2021-06" in explanation
+    assert list((world["home"] / "quarantine" / "comext" / "202106").glob("*.parquet"))
+    with duckdb.connect(str(published(world)), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM marts.fct_eu_exports WHERE period = '2021-06-01'").fetchall() == [
+            (0,)
+        ], "the month that failed its checks never reaches the warehouse"
+        assert con.execute(
+            """SELECT DISTINCT last_attempt_status FROM marts.source_coverage
+               WHERE source = 'comext' AND period = '2021-06-01'"""
+        ).fetchall() == [("rejected",)]
+        (warned,) = con.execute(
+            "SELECT checks_warned FROM marts.publication_log ORDER BY publication_id DESC LIMIT 1"
+        ).fetchall()[0]
+        assert "raw/comext_monthly:gx_raw_comext_monthly" in warned
 
 
 def test_month_failing_a_dbt_test_blocks_publication(world: dict) -> None:
@@ -316,12 +326,13 @@ def test_partial_month_is_published_and_flagged(world: dict) -> None:
     result = run(world, "2022-03", "2022-03")  # the real 2022-03 extract has 26 of 27 reporters
 
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "published publication 2 with 3 months" in result.stdout
+    assert "published publication 3 with 4 months" in result.stdout  # 2021-06 holds its ECB rate
     with duckdb.connect(str(published(world)), read_only=True) as con:
         coverage = con.execute(
             """SELECT period, count(*) FILTER (WHERE is_present), bool_and(month_complete),
                       list(reporter) FILTER (WHERE NOT is_present)
-               FROM marts.source_coverage WHERE source = 'comext' GROUP BY 1 ORDER BY 1"""
+               FROM marts.source_coverage WHERE source = 'comext' AND period >= '2022-01-01'
+               GROUP BY 1 ORDER BY 1"""
         ).fetchall()
         assert coverage == [
             (date(2022, 1, 1), 27, True, None),
@@ -329,10 +340,10 @@ def test_partial_month_is_published_and_flagged(world: dict) -> None:
             (date(2022, 3, 1), 26, False, ["MT"]),
         ]
         months, incomplete, gaps = con.execute(
-            "SELECT months, incomplete_months, coverage_gaps FROM marts.publication_log WHERE publication_id = 2"
+            "SELECT months, incomplete_months, coverage_gaps FROM marts.publication_log WHERE publication_id = 3"
         ).fetchall()[0]
-        assert months == [date(2022, 1, 1), date(2022, 2, 1), date(2022, 3, 1)]
-        assert incomplete == [date(2022, 3, 1)]
+        assert months == [date(2021, 6, 1), date(2022, 1, 1), date(2022, 2, 1), date(2022, 3, 1)]
+        assert incomplete == [date(2021, 6, 1), date(2022, 3, 1)]  # 2021-06: quarantined
         assert {"source": "comext", "period": date(2022, 3, 1), "missing": ["MT"]} in gaps
         assert con.execute("SELECT count(*) FROM marts.fct_eu_exports WHERE period = DATE '2021-06-01'").fetchall() == [
             (0,)
@@ -347,7 +358,7 @@ def test_later_complete_release_replaces_the_partial_month(world: dict) -> None:
     result = run(world, "2022-03", "2022-03")
 
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "published publication 3 with 3 months" in result.stdout
+    assert "published publication 4 with 4 months" in result.stdout
     vintages = list((world["home"] / "raw" / "comext" / "202203").glob("*/manifest.json"))
     assert len(vintages) == 2, "the partial release is kept as the older vintage"
     with duckdb.connect(str(published(world)), read_only=True) as con:
@@ -363,9 +374,9 @@ def test_later_complete_release_replaces_the_partial_month(world: dict) -> None:
             "SELECT count(DISTINCT source_sha256) FROM marts.fct_eu_exports WHERE period = '2022-03-01'"
         ).fetchall() == [(1,)], "no row of the replaced release remains"
         incomplete, files = con.execute(
-            "SELECT incomplete_months, source_files FROM marts.publication_log WHERE publication_id = 3"
+            "SELECT incomplete_months, source_files FROM marts.publication_log WHERE publication_id = 4"
         ).fetchall()[0]
-        assert incomplete == []
+        assert incomplete == [date(2021, 6, 1)]
         assert [f["sha256"] for f in files if f["period"] == date(2022, 3, 1) and f["source"] == "comext"] == [new_sha]
         revisions = con.execute(
             """SELECT period, reporter, partner, cn8, chp_tier, revision_kind, previous_value_eur, current_value_eur,

@@ -1,5 +1,5 @@
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 import dagster as dg
 from tqdm import tqdm
@@ -14,6 +14,6 @@ def window_dates(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> t
     return keys.start[:10], keys.end[:10]
 
 
-def progress(keys: Iterable[str], what: str) -> Iterator[str]:
-    """A progress bar over a run's months on an interactive terminal (silent in logs and CI)."""
-    yield from tqdm(list(keys), desc=what, unit="month", disable=not sys.stderr.isatty(), file=sys.stderr)
+def progress(keys: Iterable[str], what: str) -> tqdm:
+    """A progress bar over a run's months (done, rate, time left) on an interactive terminal; silent in logs and CI."""
+    return tqdm(list(keys), desc=what, unit="month", disable=not sys.stderr.isatty(), file=sys.stderr)

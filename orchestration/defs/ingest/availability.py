@@ -25,3 +25,8 @@ def source_available_result(asset: dg.AssetKey, unavailable: dict[str, str]) -> 
         description="; ".join(f"{period}: {reason}" for period, reason in sorted(unavailable.items())) or None,
         metadata={"months_checked": ",".join(sorted(unavailable)), "unavailable": dg.MetadataValue.json(unavailable)},
     )
+
+
+# Checks on the raw sources whose failure is contained: the month is quarantined or kept at its previous data, and
+# the rest is published. Every other failed check (the marts, the dbt tests) blocks the publication.
+CONTAINED_CHECKS = frozenset({CHECK, "gx_raw_comext_monthly", "gx_raw_comtrade_monthly"})
