@@ -2,7 +2,24 @@
 its previous data, the run goes on with the other sources, and this check (severity WARN) says which month failed
 and why; `mirror-trade run` exits non-zero and alerts."""
 
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
+
 import dagster as dg
+
+from orchestration.defs.partitions import progress
+from orchestration.lib import fetch_status
+from orchestration.lib.comext_ingest import period_of_partition
+from orchestration.lib.config import Settings
+from orchestration.lib.errors import SourceError
+
+
+class MonthResult(Protocol):
+    status: str
+    rows: int
+
+
+M = TypeVar("M", bound=MonthResult)
 
 CHECK = "source_available"
 
@@ -30,3 +47,31 @@ def source_available_result(asset: dg.AssetKey, unavailable: dict[str, str]) -> 
 # Checks on the raw sources whose failure is contained: the month is quarantined or kept at its previous data, and
 # the rest is published. Every other failed check (the marts, the dbt tests) blocks the publication.
 CONTAINED_CHECKS = frozenset({CHECK, "gx_raw_comext_monthly", "gx_raw_comtrade_monthly"})
+
+
+def ingest_months(
+    context: dg.AssetExecutionContext,
+    settings: Settings,
+    source: str,
+    ingest: Callable[[str], M],
+    downloaded: Callable[[M], int] = lambda _: 0,
+) -> tuple[list[M], dict[str, str]]:
+    """Every month of the run through `ingest`, contained: a month whose source fails keeps its previous data, is
+    recorded (fetch status, returned reasons) and the next month goes on. Shows progress on a terminal."""
+    months: list[M] = []
+    unavailable: dict[str, str] = {}
+    bar = progress(context.partition_keys, f"{source} months")
+    for key in bar:
+        period = period_of_partition(key)
+        try:
+            month = ingest(period)
+        except SourceError as exc:
+            context.log.error(str(exc))
+            unavailable[period] = str(exc)
+            fetch_status.record(settings, source, period, "failed", str(exc))
+            continue
+        fetch_status.record(settings, source, period, "rejected" if month.status == "rejected" else "ok")
+        months.append(month)
+        done: Sequence[M] = months
+        bar.set_postfix(rows=f"{sum(m.rows for m in done):,}", MB=f"{sum(map(downloaded, done)) / 1e6:.1f}")
+    return months, unavailable

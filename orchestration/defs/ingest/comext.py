@@ -4,10 +4,9 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from orchestration.defs.ingest.availability import source_available_result, source_available_spec
-from orchestration.defs.partitions import monthly_partitions, progress
-from orchestration.lib import fetch_status
-from orchestration.lib.comext_ingest import ingest_month, period_of_partition
+from orchestration.defs.ingest.availability import ingest_months, source_available_result, source_available_spec
+from orchestration.defs.partitions import monthly_partitions
+from orchestration.lib.comext_ingest import ingest_month
 from orchestration.lib.config import load_settings
 from orchestration.lib.errors import SourceError
 from orchestration.lib.http import new_session
@@ -60,22 +59,13 @@ def raw_comext_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.Materia
     except SourceError as exc:
         context.log.warning(f"{exc}; every month of the run is downloaded and compared by sha256")
         listing = {}
-    outcomes, unavailable = [], {}
-    bar = progress(context.partition_keys, "Comext months")
-    for key in bar:
-        period = period_of_partition(key)
-        try:
-            outcome = ingest_month(settings, session, period, log=context.log.info, remote=listing.get(period))
-        except SourceError as exc:
-            # Contained: the month's previous data stays; the other months and sources go on.
-            context.log.error(str(exc))
-            unavailable[period] = str(exc)
-            fetch_status.record(settings, "comext", period, "failed", str(exc))
-            continue
-        fetch_status.record(settings, "comext", period, "rejected" if outcome.status == "rejected" else "ok")
-        downloaded = sum(o.vintage.size_bytes for o in [*outcomes, outcome] if o.new_vintage)
-        bar.set_postfix(rows=f"{sum(o.rows for o in [*outcomes, outcome]):,}", downloaded=f"{downloaded / 1e6:.1f} MB")
-        outcomes.append(outcome)
+    outcomes, unavailable = ingest_months(
+        context,
+        settings,
+        "comext",
+        lambda period: ingest_month(settings, session, period, log=context.log.info, remote=listing.get(period)),
+        downloaded=lambda o: o.vintage.size_bytes if o.new_vintage else 0,
+    )
     rejected = [o for o in outcomes if o.status == "rejected"]
     failures = [o.check.describe() for o in rejected if o.check]
     yield dg.MaterializeResult(

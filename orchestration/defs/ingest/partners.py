@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from orchestration.defs.ingest.availability import source_available_result, source_available_spec
-from orchestration.defs.partitions import monthly_partitions, progress
+from orchestration.defs.ingest.availability import ingest_months, source_available_result, source_available_spec
+from orchestration.defs.partitions import monthly_partitions
 from orchestration.lib import ecb, fetch_status
 from orchestration.lib.comext_ingest import period_of_partition
 from orchestration.lib.comtrade import ComtradeApi, Throttle
@@ -69,19 +69,9 @@ def raw_comtrade_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.Mater
         context.log.warning(
             f"COMTRADE_API_KEY is not set: using the keyless preview, so coverage is limited to {coverage}"
         )
-    months, unavailable = [], {}
-    for key in progress(context.partition_keys, "Comtrade months"):
-        period = period_of_partition(key)
-        try:
-            month = ingest_month(settings, api, period, log=context.log.info)
-        except SourceError as exc:
-            # Contained: the month's previous data stays; the other months and sources go on.
-            context.log.error(str(exc))
-            unavailable[period] = str(exc)
-            fetch_status.record(settings, "comtrade", period, "failed", str(exc))
-            continue
-        fetch_status.record(settings, "comtrade", period, "rejected" if month.status == "rejected" else "ok")
-        months.append(month)
+    months, unavailable = ingest_months(
+        context, settings, "comtrade", lambda period: ingest_month(settings, api, period, log=context.log.info)
+    )
     failures = [m.check.describe() for m in months if m.status == "rejected" and m.check]
     yield dg.MaterializeResult(
         asset_key=RAW_COMTRADE_AVAILABILITY_KEY,
