@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from orchestration.lib.comtrade import PREVIEW_CAP, ComtradeApi, Query, Throttle
-from orchestration.lib.comtrade_ingest import ingest_month, lake_path, partners
+from orchestration.lib.comtrade_ingest import ingest_month, lake_path, partners, revisions_path
 from orchestration.lib.comtrade_server import ComtradeServer, availability, record
 from orchestration.lib.config import Settings
 from orchestration.lib.errors import FormatError, SourceError
@@ -234,3 +234,27 @@ def test_throttle_spaces_calls() -> None:
     throttle.wait()
     throttle.wait()
     assert sleeps == [1.5, 2.0]
+
+
+def test_a_revised_release_records_what_changed_for_the_watched_codes(settings: Settings) -> None:
+    settings = with_reporters(settings, "KZ")
+    records, avail = partner_data.world({PERIOD: 1})
+    with ComtradeServer(records, avail) as server:
+        first = ingest_month(settings, api_for(server), PERIOD, log=lambda _: None)
+    (kz,) = first.reporters
+    assert duckdb.execute(f"SELECT count(*) FROM '{revisions_path(settings, PERIOD, 398, kz.vintage)}'").fetchall() == [
+        (0,)
+    ], "a first release has nothing to compare with"
+
+    revised = [dict(r) for r in records if r["reporterCode"] == 398]
+    revised[0]["primaryValue"] = 1200.0  # the total row of imports of 854231 from Germany, revised up
+    with ComtradeServer(revised, [availability(398, PERIOD, 8, "revised", "2022-05-01T00:00:00")]) as server:
+        second = ingest_month(settings, api_for(server), PERIOD, log=lambda _: None)
+
+    (kz2,) = second.reporters
+    rows = duckdb.execute(
+        f"""SELECT reporter, flow_code, partner_m49, hs_code, breakdown, previous_value_usd, current_value_usd,
+                   previous_manifest_sha256 = current_manifest_sha256
+            FROM '{revisions_path(settings, PERIOD, 398, kz2.vintage)}'"""
+    ).fetchall()
+    assert rows == [("KZ", "M", 276, "854231", "C00/0/0/0", Decimal("1000.0000"), Decimal("1200.0000"), False)]

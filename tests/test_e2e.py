@@ -379,9 +379,9 @@ def test_later_complete_release_replaces_the_partial_month(world: dict) -> None:
         assert incomplete == [date(2021, 6, 1)]
         assert [f["sha256"] for f in files if f["period"] == date(2022, 3, 1) and f["source"] == "comext"] == [new_sha]
         revisions = con.execute(
-            """SELECT period, reporter, partner, cn8, chp_tier, revision_kind, previous_value_eur, current_value_eur,
+            """SELECT period, reporter, partner, product_code, chp_tier, revision_kind, previous_value, current_value,
                       current_vintage_sha256
-               FROM marts.fct_revisions"""
+               FROM marts.fct_revisions WHERE source = 'comext'"""
         ).fetchall()
         assert revisions == [
             (date(2022, 3, 1), "MT", "RU", "85423190", "1", "added", None, Decimal("5000.00"), new_sha)
@@ -516,3 +516,34 @@ def test_a_run_killed_before_publication_is_finished_by_the_next_run(world: dict
     assert len(list((world["home"] / "raw" / "comext" / "202205").glob("*/manifest.json"))) == 1
     with duckdb.connect(str(published(world)), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM marts.fct_eu_exports WHERE period = '2022-05-01'").fetchall()[0][0] > 0
+
+
+def test_a_revised_partner_release_shows_in_fct_revisions(world: dict) -> None:
+    server = world["comtrade"]
+    (total,) = [
+        r
+        for r in server.records
+        if (r["period"], r["reporterCode"], r["flowCode"], r["partnerCode"], r["cmdCode"], r["motCode"])
+        == ("202201", 398, "M", 276, "854231", 0)
+    ]
+    total["primaryValue"] = total["cifvalue"] = 1234.0
+    for entry in server.availability:
+        if (entry["reporterCode"], entry["period"]) == (398, "202201"):
+            entry["datasetChecksum"], entry["lastReleased"] = "revised-202201", "2022-06-15T00:00:00"
+
+    result = run(world, "2022-01", "2022-01")
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    with duckdb.connect(str(published(world)), read_only=True) as con:
+        assert con.execute(
+            """SELECT period, reporter, partner, product_code, breakdown, chp_tier, revision_kind, previous_value,
+                      current_value
+               FROM marts.fct_revisions WHERE source = 'comtrade'"""
+        ).fetchall() == [
+            (date(2022, 1, 1), "KZ", "DE", "854231", "C00/0/0/0", "1", "revised", Decimal("1000"), Decimal("1234"))
+        ]
+        assert con.execute(
+            """SELECT value_usd FROM marts.fct_partner_trade
+               WHERE period = '2022-01-01' AND reporter = 'KZ' AND flow = 'M' AND partner = 'DE'
+                 AND hs_code = '854231'"""
+        ).fetchall() == [(Decimal("1234.0000"),)]

@@ -178,10 +178,75 @@ def _fetch_vintage(
         tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True))
         os.replace(tmp, folder / MANIFEST)
         rm.status = "fetched"
+        write_revisions(settings, rm, previous[-1] if previous else None, folder, manifest, api.keyed)
     rm.manifest_sha256 = sha256_of(folder / MANIFEST)
     rm.products = manifest["products"]
     rm.records = manifest["records"]
     rm.files = [str(folder / f["name"]) for f in manifest["files"]]
+
+
+# A record's grain as reported: a revision is compared row by row, breakdowns included (never summed across them).
+REVISION_KEYS = ("flowCode", "partnerCode", "cmdCode", "customsCode", "motCode", "mosCode", "partner2Code")
+
+
+def revisions_path(settings: Settings, period: str, m49: int, vintage: str) -> Path:
+    return settings.parquet_dir / "comtrade_revisions" / period / f"{m49}_{vintage}.parquet"
+
+
+def write_revisions(
+    settings: Settings, rm: ReporterMonth, previous: dict | None, folder: Path, manifest: dict, keyed: bool
+) -> Path:
+    """What the new release of a reporter's month changed for the watched codes against the vintage it replaced,
+    per record; empty for a first release, so that every vintage has its revision record."""
+    out = revisions_path(settings, rm.period, rm.m49, folder.name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    keys = ", ".join(f'"{k}"' for k in REVISION_KEYS)
+    # The keyless preview fetches only watched products; with a key (all HS6) keep the watched ones.
+    watched = (
+        '(left("cmdCode", 6) IN (SELECT unnest(?)) OR left("cmdCode", 4) IN (SELECT unnest(?)))' if keyed else "true"
+    )
+    params = [reference.watched_hs6(), reference.sanctions_debate_hs4()] if keyed else []
+
+    def side(files: list[Path]) -> str:
+        return f"""SELECT {keys}, sum("primaryValue") AS value, sum("netWgt") AS kg
+                   FROM ({records_select(files)}) WHERE {watched} GROUP BY {keys}"""
+
+    new_files = [folder / f["name"] for f in manifest["files"]]
+    if previous is None or not previous["files"] or not new_files:
+        empty = ", ".join(f"NULL::VARCHAR AS {k}" for k in ("flow_code", "hs_code", "breakdown"))
+        duckdb.execute(
+            f"""COPY (SELECT NULL::VARCHAR AS period, NULL::VARCHAR AS reporter, NULL::INTEGER AS partner_m49, {empty},
+                             NULL::DECIMAL(38, 4) AS previous_value_usd, NULL::DECIMAL(38, 4) AS current_value_usd,
+                             NULL::VARCHAR AS previous_manifest_sha256, NULL::VARCHAR AS current_manifest_sha256,
+                             NULL::VARCHAR AS previous_retrieved_at, NULL::VARCHAR AS current_retrieved_at WHERE false)
+                TO '{out}' (FORMAT parquet)"""
+        )
+        return out
+    old_files = [previous["dir"] / f["name"] for f in previous["files"]]
+    breakdown = 'concat_ws(\'/\', "customsCode", "motCode", "mosCode", "partner2Code")'
+    duckdb.execute(
+        f"""COPY (
+            WITH before AS ({side(old_files)}), after AS ({side(new_files)})
+            SELECT ? AS period, ? AS reporter, "partnerCode" AS partner_m49, "flowCode" AS flow_code,
+                   "cmdCode" AS hs_code, {breakdown} AS breakdown,
+                   b.value AS previous_value_usd, a.value AS current_value_usd,
+                   ? AS previous_manifest_sha256, ? AS current_manifest_sha256,
+                   ? AS previous_retrieved_at, ? AS current_retrieved_at
+            FROM before AS b FULL OUTER JOIN after AS a USING ({keys})
+            WHERE b.value IS DISTINCT FROM a.value OR b.kg IS DISTINCT FROM a.kg
+        ) TO '{out}' (FORMAT parquet)""",
+        [
+            *params,
+            *params,
+            rm.period,
+            rm.reporter,
+            previous["sha256"],
+            sha256_of(folder / MANIFEST),
+            previous["retrieved_at"],
+            manifest["retrieved_at"],
+        ],
+    )
+    return out
 
 
 def _write_records(con: duckdb.DuckDBPyConnection, month: ComtradeMonth, out: Path) -> None:

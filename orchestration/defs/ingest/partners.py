@@ -16,6 +16,7 @@ from orchestration.lib.http import new_session
 
 RAW_COMTRADE_KEY = dg.AssetKey(["raw", "comtrade_monthly"])
 RAW_COMTRADE_AVAILABILITY_KEY = dg.AssetKey(["raw", "comtrade_availability"])
+RAW_COMTRADE_REVISIONS_KEY = dg.AssetKey(["raw", "comtrade_revisions"])
 RAW_ECB_KEY = dg.AssetKey(["raw", "ecb_exchange_rates"])
 COMTRADE_CHECK = "gx_raw_comtrade_monthly"
 
@@ -37,6 +38,12 @@ COMTRADE_CHECK = "gx_raw_comtrade_monthly"
             group_name="partners",
             kinds={"python", "parquet"},
             description="getDa per watched reporter and month: released or not, release dates, checksum, records.",
+        ),
+        dg.AssetSpec(
+            RAW_COMTRADE_REVISIONS_KEY,
+            group_name="partners",
+            kinds={"python", "parquet"},
+            description="For each new release, the watched records that changed against the release it replaced.",
         ),
     ],
     partitions_def=monthly_partitions,
@@ -78,6 +85,14 @@ def raw_comtrade_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.Mater
         metadata={
             "released": dg.MetadataValue.json(
                 {m.period: [r.reporter for r in m.reporters if r.released] for m in months}
+            )
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=RAW_COMTRADE_REVISIONS_KEY,
+        metadata={
+            "new_releases": dg.MetadataValue.json(
+                {m.period: [r.reporter for r in m.reporters if r.status == "fetched"] for m in months}
             )
         },
     )

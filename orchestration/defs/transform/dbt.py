@@ -15,7 +15,12 @@ from dagster_dbt import (
 )
 
 from orchestration.defs.ingest.comext import RAW_COMEXT_KEY, RAW_COMEXT_REVISIONS_KEY
-from orchestration.defs.ingest.partners import RAW_COMTRADE_AVAILABILITY_KEY, RAW_COMTRADE_KEY, RAW_ECB_KEY
+from orchestration.defs.ingest.partners import (
+    RAW_COMTRADE_AVAILABILITY_KEY,
+    RAW_COMTRADE_KEY,
+    RAW_COMTRADE_REVISIONS_KEY,
+    RAW_ECB_KEY,
+)
 from orchestration.defs.partitions import monthly_partitions, window_dates
 from orchestration.lib.config import DBT_PROJECT_DIR, load_settings
 from orchestration.lib.publication import prepare_build, prune_old_runs
@@ -32,6 +37,7 @@ SOURCE_ASSETS = {
     ("comext", "revisions"): RAW_COMEXT_REVISIONS_KEY,
     ("comtrade", "records"): RAW_COMTRADE_KEY,
     ("comtrade", "availability"): RAW_COMTRADE_AVAILABILITY_KEY,
+    ("comtrade", "revisions"): RAW_COMTRADE_REVISIONS_KEY,
     ("ecb", "exchange_rates"): RAW_ECB_KEY,
 }
 
