@@ -88,11 +88,12 @@ comtrade as (
     where {{ in_run_window('period') }}
 ),
 
-comtrade_never_fetched as (
+never_fetched as (
+    -- a Comtrade or ECB month that was attempted but has delivered nothing yet: one row saying so
     select
-        'comtrade' as source,
-        period,
-        'ALL' as reporter,
+        a.source,
+        a.period,
+        case a.source when 'comtrade' then 'ALL' else 'EA' end as reporter,
         false as is_present,
         0 as row_count,
         cast(null as timestamp) as first_released,
@@ -101,27 +102,10 @@ comtrade_never_fetched as (
         cast(null as varchar) as source_sha256,
         0 as source_files,
         cast(null as timestamptz) as retrieved_at,
-        'nothing fetched yet' as scope
-    from attempts
-    where source = 'comtrade' and period not in (select period from comtrade)
-),
-
-ecb_never_fetched as (
-    select
-        'ecb' as source,
-        period,
-        'EA' as reporter,
-        false as is_present,
-        0 as row_count,
-        cast(null as timestamp) as first_released,
-        cast(null as timestamp) as last_released,
-        cast(null as varchar) as source_file,
-        cast(null as varchar) as source_sha256,
-        0 as source_files,
-        cast(null as timestamptz) as retrieved_at,
-        'no rate yet' as scope
-    from attempts
-    where source = 'ecb' and period not in (select period from {{ ref('stg_ecb__exchange_rates') }})
+        case a.source when 'comtrade' then 'nothing fetched yet' else 'no rate yet' end as scope
+    from attempts as a
+    where (a.source = 'comtrade' and a.period not in (select period from comtrade))
+       or (a.source = 'ecb' and a.period not in (select period from {{ ref('stg_ecb__exchange_rates') }}))
 ),
 
 ecb as (
@@ -147,11 +131,9 @@ all_sources as (
     union all by name
     select * from comtrade
     union all by name
-    select * from comtrade_never_fetched
-    union all by name
     select * from ecb
     union all by name
-    select * from ecb_never_fetched
+    select * from never_fetched
 )
 
 select
