@@ -87,7 +87,7 @@ def test_month_failing_its_checks_is_quarantined_not_loaded(settings: Settings, 
     assert not lake_path(settings, "202201").exists()
     assert outcome.parquet_path is not None and outcome.parquet_path.is_relative_to(settings.quarantine_dir)
     failure = " ".join(outcome.check.failures)
-    assert "expect_column_values_to_be_between(column=VALUE_EUR, min_value=0.0): 1 unexpected values" in failure
+    assert "expect_column_values_to_be_between(column=VALUE_EUR, min_value=0.0): 1 unexpected rows" in failure
     assert "raw/comext_monthly for 2022-01" in outcome.check.describe()
 
 

@@ -1,13 +1,21 @@
 """Run the Great Expectations suites in `expectations/` against DuckDB data, one month at a time.
 
 GX cannot validate DuckDB through SQLAlchemy here (duckdb_engine returns empty results once GX closes its
-connection), so rows are streamed out of DuckDB as Arrow record batches and each batch is validated as a pandas
-frame: memory stays bounded by the batch size, never a whole month.
+connection), and a month of Comext is 5 million rows: far too many to push through pandas. So DuckDB reduces the
+month to what each expectation must see, and GX evaluates that reduced frame (`reduce_relation`):
+- a column checked against a set or a pattern (in_set, regex): its distinct values, each with its row count;
+- a column checked only for range, nulls or type (between, not_null, of_type): its minimum, its maximum, and one
+  NULL if it has any;
+- a compound key checked for uniqueness: the keys that occur more than once;
+- the table's column list: the relation's own schema.
+A value fails on the reduced frame exactly when it fails on some row, so pass and fail are the same as on the full
+month; the number of failing rows is then counted by DuckDB (row counts of the failing distinct values, a count
+query for a range, the null count). An expectation type the reducer does not know is refused, never skipped.
 
 A suite's expectations carry `meta.scope`:
-- `rows` (default): evaluated on every batch; unexpected counts add up across batches.
+- `rows` (default): evaluated on the reduced month as above.
 - `summary`: evaluated once on a one-row frame of month-level facts (row count and its ratio to the previous
-  month, reporter count), which GX cannot see batch by batch.
+  month, reporter count).
 Suites may use `{"$PARAMETER": "name"}` values, filled from the caller's parameters (e.g. the partition month).
 """
 
@@ -18,22 +26,50 @@ import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from orchestration.lib.config import EXPECTATIONS_DIR
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
-import great_expectations as gx
-from great_expectations.data_context.types.base import (
-    DataContextConfig,
-    InMemoryStoreBackendDefaults,
-    ProgressBarsConfig,
-)
+if TYPE_CHECKING:
+    import great_expectations as gx
 
-BATCH_ROWS = 250_000
+
+def _gx():
+    """Great Expectations takes seconds to import: only the processes that validate pay for it (a nightly release
+    check that finds nothing new never does)."""
+    import great_expectations
+
+    return great_expectations
+
+
+# What the reducer does for each expectation type (see the module docstring).
+DISTINCT_TYPES = {
+    "expect_column_values_to_be_in_set",
+    "expect_column_values_to_not_be_in_set",
+    "expect_column_values_to_match_regex",
+    "expect_column_values_to_not_match_regex",
+    "expect_column_values_to_match_strftime_format",
+    "expect_column_value_lengths_to_be_between",
+}
+EXTREME_TYPES = {
+    "expect_column_values_to_be_between",
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_of_type",
+    "expect_column_values_to_be_in_type_list",
+}
+TABLE_TYPES = {
+    "expect_table_columns_to_match_ordered_list",
+    "expect_table_columns_to_match_set",
+    "expect_column_to_exist",
+}
+UNIQUE_TYPES = {"expect_compound_columns_to_be_unique"}
+DUPLICATE_EXAMPLES = 20
 
 
 @dataclass
@@ -69,22 +105,32 @@ def load_suite_json(name: str) -> dict:
 
 @cache
 def _context():
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(),
         progress_bars=ProgressBarsConfig(globally=False),
         analytics_enabled=False,
     )
-    context = gx.get_context(mode="ephemeral", project_config=config)
+    context = _gx().get_context(mode="ephemeral", project_config=config)
     source = context.data_sources.add_pandas("duckdb_batches")
     return source.add_dataframe_asset("batch").add_batch_definition_whole_dataframe("whole")
 
 
+def _scope(expectation: dict) -> str:
+    return expectation.get("meta", {}).get("scope", "rows")
+
+
 def _suite(name: str, scope: str) -> gx.ExpectationSuite | None:
     data = load_suite_json(name)
-    chosen = [e for e in data["expectations"] if e.get("meta", {}).get("scope", "rows") == scope]
+    chosen = [e for e in data["expectations"] if _scope(e) == scope]
     if not chosen:
         return None
-    return gx.ExpectationSuite(name=f"{data['name']}:{scope}", expectations=chosen, meta=data.get("meta", {}))
+    return _gx().ExpectationSuite(name=f"{data['name']}:{scope}", expectations=chosen, meta=data.get("meta", {}))
 
 
 def _describe_failure(result) -> str:
@@ -96,8 +142,11 @@ def _describe_failure(result) -> str:
     res = result.result or {}
     detail = ""
     if "unexpected_count" in res:
-        examples = res.get("partial_unexpected_list") or []
-        detail = f": {res['unexpected_count']:,} unexpected values, e.g. {examples[:5]}"
+        examples = []
+        for value in res.get("partial_unexpected_list") or []:
+            if value not in examples:  # the reduced frame repeats values to pad columns
+                examples.append(value)
+        detail = f": {res['unexpected_count']:,} unexpected rows, e.g. {examples[:5]}"
     elif "observed_value" in res:
         detail = f": observed {res['observed_value']!r}"
     if result.exception_info and result.exception_info.get("raised_exception"):
@@ -105,14 +154,132 @@ def _describe_failure(result) -> str:
     return f"{config.type}({args}){detail}"
 
 
-def _key(result) -> str:
-    config = result.expectation_config
-    return config.type + json.dumps(config.kwargs, sort_keys=True, default=str)
-
-
 def _validate_frame(suite: gx.ExpectationSuite, frame: pd.DataFrame, parameters: dict) -> list:
     batch = _context().get_batch(batch_parameters={"dataframe": frame})
-    return batch.validate(suite, expectation_parameters=parameters).results
+    return batch.validate(suite, expectation_parameters=parameters, result_format="COMPLETE").results
+
+
+def _q(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _resolve(value, parameters: dict):
+    if isinstance(value, dict) and "$PARAMETER" in value:
+        return parameters[value["$PARAMETER"]]
+    return value
+
+
+@dataclass
+class ReducedMonth:
+    """What GX sees of a month, and what DuckDB knows to count failing rows with."""
+
+    rows: int
+    frame: pd.DataFrame  # every column of the relation, reduced values in the columns that are checked
+    weights: dict[str, list[int]]  # column -> the number of rows behind each reduced value (0 for padding)
+    nulls: dict[str, int]
+    duplicates: dict[tuple[str, ...], tuple[pd.DataFrame, int]]  # key -> (repeated keys, rows in duplicate keys)
+
+
+def _check_reducible(expectations: list[dict]) -> None:
+    known = DISTINCT_TYPES | EXTREME_TYPES | TABLE_TYPES | UNIQUE_TYPES
+    for e in expectations:
+        if e["type"] not in known:
+            raise ValueError(f"expectation {e['type']} cannot be reduced to aggregates: teach expectations.py")
+        if e["kwargs"].get("mostly", 1) != 1:
+            raise ValueError(f"{e['type']}(mostly=...) needs every row; the reducer only supports mostly=1")
+
+
+def reduce_relation(cur: duckdb.DuckDBPyConnection, relation_sql: str, expectations: list[dict]) -> ReducedMonth:
+    """DuckDB aggregates of one month: a handful of column scans, never the rows themselves."""
+    _check_reducible(expectations)
+    rel = f"({relation_sql}) AS r"
+    schema = cur.sql(f"SELECT * FROM {rel} LIMIT 0").to_arrow_table().schema
+    distinct = sorted({e["kwargs"]["column"] for e in expectations if e["type"] in DISTINCT_TYPES})
+    extreme = sorted(
+        {e["kwargs"]["column"] for e in expectations if e["type"] in EXTREME_TYPES} - set(distinct),
+    )
+    missing = [c for c in distinct + extreme if c not in schema.names]
+    present = [c for c in extreme if c in schema.names]
+    aggregates = ", ".join(f"min({_q(c)}), max({_q(c)}), count({_q(c)})" for c in present)
+    totals = cur.execute(f"SELECT count(*){', ' + aggregates if aggregates else ''} FROM {rel}").fetchall()[0]
+    rows = totals[0]
+    values: dict[str, pa.Array] = {}
+    weights: dict[str, list[int]] = {}
+    nulls: dict[str, int] = {}
+    for i, column in enumerate(present):
+        low, high, non_null = totals[1 + 3 * i : 4 + 3 * i]
+        nulls[column] = rows - non_null
+        picked = ([low, high] if non_null else []) + ([None] if rows > non_null else [])
+        values[column] = pa.array(picked, type=schema.field(column).type)
+        weights[column] = ([1, 1] if non_null else []) + ([rows - non_null] if rows > non_null else [])
+    for column in (c for c in distinct if c in schema.names):
+        table = cur.sql(f"SELECT {_q(column)} AS v, count(*) AS n FROM {rel} GROUP BY 1 ORDER BY 1").to_arrow_table()
+        values[column] = table.column("v").combine_chunks()
+        weights[column] = table.column("n").to_pylist()
+        nulls[column] = sum(n for v, n in zip(values[column].to_pylist(), weights[column], strict=True) if v is None)
+    length = max((len(v) for v in values.values()), default=0)
+    columns = []
+    for field_ in schema:
+        if field_.name not in values:
+            columns.append(pa.nulls(length, field_.type))
+            continue
+        got = values[field_.name]
+        if len(got) < length:
+            # Padding repeats the column's own values: no expectation changes its verdict on a repeated value.
+            got = pa.concat_arrays([got] * (length // len(got) + 1)).slice(0, length)
+            weights[field_.name] = weights[field_.name] + [0] * (length - len(weights[field_.name]))
+        columns.append(got)
+    frame = pa.Table.from_arrays(columns, schema=schema).to_pandas()
+    for name in missing:  # GX names a missing column itself; give it nothing to count
+        weights[name] = []
+    duplicates = {}
+    for e in expectations:
+        if e["type"] not in UNIQUE_TYPES:
+            continue
+        key = tuple(e["kwargs"]["column_list"])
+        cols = ", ".join(_q(c) for c in key)
+        all_missing = " AND ".join(f"{_q(c)} IS NULL" for c in key)
+        dup = (
+            f"SELECT {cols}, count(*) AS __rows FROM {rel} WHERE NOT ({all_missing}) "
+            f"GROUP BY {cols} HAVING count(*) > 1"
+        )
+        in_duplicates = cur.execute(f"SELECT coalesce(sum(__rows), 0) FROM ({dup})").fetchall()[0][0]
+        sample = cur.sql(f"SELECT {cols} FROM ({dup}) ORDER BY __rows DESC, {cols} LIMIT {DUPLICATE_EXAMPLES}")
+        table = sample.to_arrow_table()
+        repeated = pa.concat_tables([table, table]) if table.num_rows else table
+        duplicates[key] = (repeated.to_pandas(), int(in_duplicates))
+    return ReducedMonth(rows=rows, frame=frame, weights=weights, nulls=nulls, duplicates=duplicates)
+
+
+def _failing_rows(
+    cur: duckdb.DuckDBPyConnection, relation_sql: str, reduced: ReducedMonth, result, parameters: dict
+) -> int | None:
+    """How many rows of the month fail `result`'s expectation (the reduced frame only says whether any do)."""
+    config = result.expectation_config
+    kind, kwargs = config.type, config.kwargs
+    column = kwargs.get("column")
+    outcome = result.result or {}
+    if kind in DISTINCT_TYPES:
+        weights = reduced.weights.get(column, [])
+        return sum(weights[i] for i in outcome.get("unexpected_index_list") or [] if i < len(weights))
+    if kind == "expect_column_values_to_not_be_null":
+        return reduced.nulls.get(column, 0)
+    if kind in ("expect_column_values_to_be_of_type", "expect_column_values_to_be_in_type_list"):
+        return reduced.rows - reduced.nulls.get(column, 0)
+    if kind == "expect_column_values_to_be_between":
+        low, high = _resolve(kwargs.get("min_value"), parameters), _resolve(kwargs.get("max_value"), parameters)
+        conditions, args = [], []
+        if low is not None:
+            conditions.append(f"{_q(column)} {'<=' if kwargs.get('strict_min') else '<'} ?")
+            args.append(low)
+        if high is not None:
+            conditions.append(f"{_q(column)} {'>=' if kwargs.get('strict_max') else '>'} ?")
+            args.append(high)
+        if not conditions:
+            return None
+        sql = f"SELECT count(*) FROM ({relation_sql}) AS r WHERE {' OR '.join(conditions)}"
+        return cur.execute(sql, args).fetchall()[0][0]
+    return None
 
 
 def validate_relation(
@@ -124,40 +291,42 @@ def validate_relation(
     period: str,
     parameters: dict,
     summary: dict,
-    batch_rows: int = BATCH_ROWS,
     allow_empty: bool = False,
 ) -> SuiteResult:
-    """Validate the rows of `relation_sql` (one month) with the suite, streaming in batches. An empty month
-    fails unless `allow_empty` (a source that legitimately released nothing yet)."""
+    """Validate the rows of `relation_sql` (one month) with the suite, on DuckDB's reduction of the month. An empty
+    month fails unless `allow_empty` (a source that legitimately released nothing yet)."""
     result = SuiteResult(suite=suite_name, table=table, period=period, rows=int(summary.get("row_count", 0)))
     row_suite = _suite(suite_name, "rows")
     summary_suite = _suite(suite_name, "summary")
     if row_suite is not None:
-        failed: dict[str, tuple[object, int, list]] = {}
-        batches = 0
-        for record_batch in con.cursor().sql(relation_sql).to_arrow_reader(batch_rows):
-            if record_batch.num_rows == 0:
-                continue
-            batches += 1
-            for res in _validate_frame(row_suite, record_batch.to_pandas(), parameters):
+        cur = con.cursor()
+        expectations = [e for e in load_suite_json(suite_name)["expectations"] if _scope(e) == "rows"]
+        reduced = reduce_relation(cur, relation_sql, expectations)
+        result.evaluated += len(expectations)
+        if reduced.rows == 0 and not allow_empty:
+            result.failures.append(f"{table} has no rows for {period}")
+        unique = [e for e in row_suite.expectations if e.expectation_type in UNIQUE_TYPES]
+        others = [e for e in row_suite.expectations if e.expectation_type not in UNIQUE_TYPES]
+        checks: list[tuple[gx.ExpectationSuite, pd.DataFrame]] = []
+        if others:
+            checks.append((_gx().ExpectationSuite(name=row_suite.name, expectations=others), reduced.frame))
+        for expectation in unique:
+            frame, _ = reduced.duplicates[tuple(expectation.column_list)]
+            checks.append((_gx().ExpectationSuite(name=row_suite.name, expectations=[expectation]), frame))
+        for suite, frame in checks:
+            for res in _validate_frame(suite, frame, parameters):
                 if res.success:
                     continue
-                key = _key(res)
-                first, count, examples = failed.get(key, (res, 0, []))
                 outcome = res.result or {}
-                failed[key] = (
-                    first,
-                    count + (outcome.get("unexpected_count") or 0),
-                    (examples + (outcome.get("partial_unexpected_list") or []))[:20],
-                )
-        result.evaluated += len(row_suite.expectations)
-        if batches == 0 and not allow_empty:
-            result.failures.append(f"{table} has no rows for {period}")
-        for first, count, examples in failed.values():
-            if "unexpected_count" in (first.result or {}):
-                first.result["unexpected_count"] = count
-                first.result["partial_unexpected_list"] = examples
-            result.failures.append(_describe_failure(first))
+                if res.expectation_config.type in UNIQUE_TYPES:
+                    key = tuple(res.expectation_config.kwargs["column_list"])
+                    outcome["unexpected_count"] = reduced.duplicates[key][1]
+                elif "unexpected_count" in outcome or "observed_value" not in outcome:
+                    counted = _failing_rows(cur, relation_sql, reduced, res, parameters)
+                    if counted is not None:
+                        outcome["unexpected_count"] = counted
+                        res.result = outcome
+                result.failures.append(_describe_failure(res))
     if summary_suite is not None:
         for res in _validate_frame(summary_suite, pd.DataFrame([summary]), parameters):
             result.evaluated += 1
