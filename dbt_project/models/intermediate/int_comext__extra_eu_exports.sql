@@ -5,7 +5,7 @@ with exports as (
     from {{ ref('stg_comext__trade_flows') }}
     where flow_code = '2'
       and trade_type = 'E'
-      and {{ in_run_window('period') }}
+      and {{ in_run_window_yyyymm('period_key') }}
 ),
 
 by_key as (

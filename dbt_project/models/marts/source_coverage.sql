@@ -22,7 +22,7 @@ comext_data_months as (
         count(distinct source_sha256) as source_files,
         min(retrieved_at) as retrieved_at
     from {{ ref('stg_comext__trade_flows') }}
-    where {{ in_run_window('period') }}
+    where {{ in_run_window_yyyymm('period_key') }}
     group by period
 ),
 
@@ -37,7 +37,7 @@ comext_months as (
 comext_reporters as (
     select period, reporter, count(*) as row_count
     from {{ ref('stg_comext__trade_flows') }}
-    where {{ in_run_window('period') }}
+    where {{ in_run_window_yyyymm('period_key') }}
     group by period, reporter
 ),
 

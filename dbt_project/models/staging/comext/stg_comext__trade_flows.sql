@@ -13,6 +13,7 @@ select
     "STAT_PROCEDURE" as stat_procedure,
     "SUPPL_UNIT" as suppl_unit,
     cast(strptime("PERIOD", '%Y%m') as date) as period,
+    "PERIOD" as period_key,
     "VALUE_EUR" as value_eur,
     "VALUE_NAC" as value_nac,
     "QUANTITY_KG" as quantity_kg,

@@ -1,0 +1,21 @@
+{#- Tests on an incremental model (one that replaces whole months: fct_eu_exports, fct_partner_trade,
+    source_coverage) check the months this run rebuilt. The months outside the window were tested when they were
+    built and have not changed since, so re-testing them would make every run cost the whole history. An explicit
+    `where` on a test still wins; models rebuilt whole are always tested whole. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set found = namespace(where=config.get('where', '')) -%}
+    {%- if not found.where and execute -%}
+        {%- for node in graph.nodes.values() -%}
+            {%- if node.resource_type == 'model' and node.config.materialized == 'incremental'
+                and node.alias == relation.identifier and node.config.schema == relation.schema -%}
+                {%- set found.where = "period between cast('" ~ var('min_period') ~ "' as date) and cast('"
+                    ~ var('max_period') ~ "' as date)" -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if found.where -%}
+        {%- do return("(select * from " ~ relation ~ " where " ~ found.where ~ ") dbt_subquery") -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
