@@ -1,4 +1,4 @@
-"""Publication guards: a stale build is never published; one run per home at a time."""
+"""Publication: double-buffered and incremental; a stale build is never published; one run per home at a time."""
 
 from __future__ import annotations
 
@@ -12,12 +12,18 @@ import duckdb
 import pytest
 
 from orchestration.lib.config import Settings
-from orchestration.lib.publication import PublicationError, latest_publication_id, prepare_build, publish
+from orchestration.lib.publication import (
+    PublicationError,
+    base_path,
+    latest_publication_id,
+    prepare_build,
+    publish,
+)
 
 
 def fake_build(settings: Settings, run_id: str) -> Path:
     """A build file with the marts publication needs (as dbt would leave them)."""
-    build = prepare_build(settings, run_id)
+    build = prepare_build(settings, run_id).path
     with duckdb.connect(str(build)) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS marts")
         con.execute("CREATE SCHEMA IF NOT EXISTS staging")
@@ -72,3 +78,88 @@ def test_second_run_on_the_same_home_exits_cleanly(settings: Settings) -> None:
     assert result.returncode == 3
     assert "another mirror-trade run holds" in result.stderr
     assert not settings.published_warehouse.exists()
+
+
+def month_build(settings: Settings, run_id: str, month: str, value: int) -> str:
+    """What dbt does to a build for one month: replace that month of the incremental fact, rebuild a small table."""
+    start = prepare_build(settings, run_id)
+    with duckdb.connect(str(start.path)) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS marts.fct_eu_exports (period DATE, reporter VARCHAR, value_eur DECIMAL(18, 2))"
+        )
+        con.execute("DELETE FROM marts.fct_eu_exports WHERE period = ?", [month])
+        con.execute(
+            "INSERT INTO marts.fct_eu_exports SELECT ?::DATE, r, ? FROM unnest(['AT', 'DE', 'FR']) AS t(r)",
+            [month, value],
+        )
+        con.execute(
+            "CREATE OR REPLACE TABLE marts.dim_summary AS SELECT period, sum(value_eur) AS total "
+            "FROM marts.fct_eu_exports GROUP BY period"
+        )
+        con.execute(
+            """CREATE OR REPLACE TABLE marts.source_coverage AS
+               SELECT 'comext' AS source, period, 'AT' AS reporter, true AS is_present, 'f.7z' AS source_file,
+                      'sha-' || period || '-' || any_value(value_eur) AS source_sha256,
+                      TIMESTAMPTZ '2026-01-01' AS retrieved_at, true AS month_complete
+               FROM marts.fct_eu_exports GROUP BY period"""
+        )
+    publish(settings, run_id, window=(month, month), checks_passed=[], checks_warned=[])
+    return start.how
+
+
+def published_rows(settings: Settings) -> list[tuple]:
+    with duckdb.connect(str(settings.published_warehouse), read_only=True) as con:
+        return con.execute(
+            """SELECT f.period, f.reporter, f.value_eur, s.total FROM marts.fct_eu_exports AS f
+               JOIN marts.dim_summary AS s USING (period) ORDER BY ALL"""
+        ).fetchall()
+
+
+def test_publications_take_turns_and_copy_only_the_months_that_changed(settings: Settings) -> None:
+    assert month_build(settings, "r1", "2024-01-01", 10) == "empty"
+    # No base yet (publication 1 had nothing to replace): the second run starts from a full copy.
+    assert month_build(settings, "r2", "2024-02-01", 20) == "copied"
+    assert base_path(settings).exists()  # publication 1, kept as the next base
+    # The third run takes publication 1 and brings it up to publication 2 by copying February only.
+    assert month_build(settings, "r3", "2024-03-01", 30) == "synced"
+    assert month_build(settings, "r4", "2024-02-01", 21) == "synced"  # a revised February
+    assert month_build(settings, "r5", "2024-04-01", 40) == "synced"  # base = publication 3: must get the revision
+    rows = published_rows(settings)
+    assert [(str(p), float(v)) for p, r, v, _ in rows if r == "AT"] == [
+        ("2024-01-01", 10.0),
+        ("2024-02-01", 21.0),
+        ("2024-03-01", 30.0),
+        ("2024-04-01", 40.0),
+    ]
+    assert all(float(total) == 3 * float(v) for _, _, v, total in rows)
+    assert latest_publication_id(settings.published_warehouse) == 5
+
+
+def test_a_base_held_open_or_left_dirty_is_not_reused(settings: Settings) -> None:
+    month_build(settings, "r1", "2024-01-01", 10)
+    month_build(settings, "r2", "2024-02-01", 20)
+    # An analyst's process still reads the previous publication, now the base: the next run must not write into it.
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; con = duckdb.connect(sys.argv[1], read_only=True); "
+            "print(con.execute('SELECT count(*) FROM marts.fct_eu_exports').fetchall()[0][0], flush=True); "
+            "time.sleep(60)",
+            str(base_path(settings)),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == "3"
+        assert month_build(settings, "r3", "2024-03-01", 30) == "copied"
+    finally:
+        reader.kill()
+        reader.wait()
+    # A run that claims the base and fails leaves no base behind: the next one starts from a full copy.
+    prepare_build(settings, "failed")
+    assert not base_path(settings).exists()
+    assert month_build(settings, "r4", "2024-04-01", 40) == "copied"
+    assert len(published_rows(settings)) == 12

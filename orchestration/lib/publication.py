@@ -1,11 +1,19 @@
-"""The published warehouse: built privately, replaced atomically, logged.
+"""The published warehouse: built privately, replaced atomically, logged; its cost follows what changed.
 
-Each run builds into its own file, `build/run-<run_id>.duckdb`, started as a copy of the current publication
-(so the publication is the only persistent warehouse and a failed run leaves nothing behind that matters).
-Publishing drops the build-only schemas (staging and intermediate views point at the parquet lake), appends
-a row to `marts.publication_log`, copies the database into a fresh file in DuckDB's v1.0 storage format (so DuckDB
-1.x clients can open it as well as 2.x) and renames that file over `published/warehouse.duckdb`.
-Analysts' open connections keep the old file until they reconnect; nobody ever sees a half-built one.
+Two files take turns (double buffering). `published/warehouse.duckdb` is the current publication N, which analysts
+open. `build/base.duckdb` is publication N-1, private since it was replaced. A run claims the base by renaming it
+to its own build file, `build/run-<run_id>.duckdb`, and brings it up to publication N: the months that publication
+N rebuilt are copied into its incremental tables (the big month-partitioned facts), its other tables are copied
+whole (the small whole-history marts, seeds and the publication log). dbt then builds the run's window into that
+file, the checks run on it, and publishing hard-links the current publication as the next base and renames the
+build file over `published/warehouse.duckdb`. Nothing is copied whole, so publishing one new month costs one
+month, however many months the warehouse holds.
+
+Without a clean base (the first run; a run that failed after claiming it; a base some reader still holds open)
+the run starts from a full copy of the publication instead, and says so. Every file is in DuckDB's v1.0 storage
+format from its creation, so analysts' DuckDB 1.x clients can open the publication like 2.x. Build-only schemas
+(staging and intermediate views over the parquet lake) are dropped before publishing. Analysts' open connections
+keep the old file until they reconnect; nobody ever sees a half-built one.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.config import DBT_PROJECT_DIR, Settings
+from orchestration.lib.config import DBT_PROJECT_DIR, Settings, duckdb_connection
 
 BUILD_ONLY_SCHEMAS = ("staging", "intermediate")
 PUBLISHED_STORAGE_VERSION = "v1.0.0"
@@ -93,23 +101,140 @@ def latest_publication_id(path: Path) -> int | None:
         return con.execute("SELECT max(publication_id) FROM marts.publication_log").fetchone()[0]
 
 
-def prepare_build(settings: Settings, run_id: str) -> Path:
-    """The run's private build file, a copy of the current publication (or empty on the first run)."""
+def base_path(settings: Settings) -> Path:
+    return settings.build_dir / "base.duckdb"
+
+
+def _base_marker(settings: Settings) -> Path:
+    return settings.build_dir / "base.json"
+
+
+@dataclass(frozen=True)
+class BuildStart:
+    path: Path
+    how: str  # "empty" | "synced" | "copied"
+    detail: str
+
+
+def prepare_build(settings: Settings, run_id: str) -> BuildStart:
+    """The run's private build file, holding exactly the current publication (or empty on the first run)."""
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     target = build_path(settings, run_id)
     if target.exists():
-        return target
+        return BuildStart(target, "resumed", "the run's build file already exists")
     now = time.time()
     for stale in settings.build_dir.glob("run-*.duckdb*"):
         if now - stale.stat().st_mtime > STALE_BUILD_SECONDS:
             stale.unlink(missing_ok=True)
-    base_marker = target.with_suffix(".base.json")
-    base_marker.write_text(json.dumps({"base_publication_id": latest_publication_id(settings.published_warehouse)}))
-    if settings.published_warehouse.exists():
-        tmp = target.with_name(target.name + ".copying")
-        shutil.copyfile(settings.published_warehouse, tmp)
-        os.replace(tmp, target)
-    return target
+    current_id = latest_publication_id(settings.published_warehouse)
+    target.with_suffix(".base.json").write_text(json.dumps({"base_publication_id": current_id}))
+    if not settings.published_warehouse.exists():
+        with duckdb.connect() as con:
+            con.execute(f"ATTACH '{target}' AS build (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
+        return BuildStart(target, "empty", "first publication: an empty warehouse")
+    claimed = _claim_base(settings, target)
+    if claimed is not None:
+        try:
+            detail = sync_to_publication(settings, target, since_publication=claimed)
+            return BuildStart(target, "synced", detail)
+        except (duckdb.Error, PublicationError) as exc:
+            reason = f"the base could not be brought up to date ({exc})"
+    else:
+        reason = "no clean base (first run after a failed or interrupted run, or the base is open elsewhere)"
+    target.with_name(target.name + ".wal").unlink(missing_ok=True)  # nothing of a failed sync may be replayed
+    tmp = target.with_name(target.name + ".copying")
+    shutil.copyfile(settings.published_warehouse, tmp)
+    os.replace(tmp, target)
+    return BuildStart(target, "copied", f"full copy of the publication: {reason}")
+
+
+def _claim_base(settings: Settings, target: Path) -> int | None:
+    """Take the private base (publication N-1) as this run's build file; its publication id, or None."""
+    marker, base = _base_marker(settings), base_path(settings)
+    if not marker.exists() or not base.exists():
+        return None
+    base_id = json.loads(marker.read_text()).get("publication_id")
+    marker.unlink()  # from here on the base is this run's: if the run fails, it is dirty and never reused
+    os.replace(base, target)
+    try:  # a reader that still holds it (it was once published) must not see it change: then copy instead
+        with duckdb.connect(str(target)):
+            pass
+    except duckdb.Error:
+        target.unlink(missing_ok=True)
+        return None
+    return base_id
+
+
+def incremental_tables() -> dict[tuple[str, str], str]:
+    """(schema, table) -> the month column, for the dbt models that replace whole months (incremental)."""
+    from orchestration.lib.dbt_manifest import ensure_manifest
+
+    manifest = json.loads(ensure_manifest().read_text())
+    out = {}
+    for node in manifest["nodes"].values():
+        config = node.get("config", {})
+        keys = config.get("unique_key") or []
+        keys = [keys] if isinstance(keys, str) else keys
+        if node["resource_type"] == "model" and config.get("materialized") == "incremental" and "period" in keys:
+            out[(config.get("schema") or node["schema"], node["alias"])] = "period"
+    return out
+
+
+def sync_to_publication(settings: Settings, target: Path, *, since_publication: int | None) -> str:
+    """Bring the base (publication `since_publication`) up to the current publication, copying only what the
+    publications since then changed: their windows' months of the incremental tables, and the small tables whole.
+    Verified by row counts, table by table; any mismatch is an error (the caller then copies the file whole)."""
+    incremental = incremental_tables()
+    with duckdb_connection(settings, str(target)) as con:
+        con.execute(f"ATTACH '{settings.published_warehouse}' AS pub (READ_ONLY)")
+        windows = con.execute(
+            "SELECT window_start, window_end FROM pub.marts.publication_log WHERE publication_id > ? ORDER BY 1",
+            [since_publication if since_publication is not None else -1],
+        ).fetchall()
+        if any(start is None or end is None for start, end in windows):
+            raise PublicationError("a publication since the base has no recorded window")
+        catalog = _catalog(con)
+        tables = con.execute(
+            "SELECT database_name, schema_name, table_name FROM duckdb_tables() "
+            "WHERE database_name IN (?, 'pub') AND NOT temporary",
+            [catalog],
+        ).fetchall()
+        mine = {(s, t) for d, s, t in tables if d == catalog}
+        theirs = {(s, t) for d, s, t in tables if d == "pub"}
+        months = rows = 0
+        for schema, table in sorted(theirs):
+            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            name = f'"{schema}"."{table}"'
+            column = incremental.get((schema, table))
+            if column and (schema, table) in mine and _same_columns(con, catalog, schema, table):
+                where = " OR ".join(f"{column} BETWEEN ? AND ?" for _ in windows) or "false"
+                args = [d for window in windows for d in window]
+                con.execute(f"DELETE FROM {name} WHERE {where}", args)
+                con.execute(f"INSERT INTO {name} SELECT * FROM pub.{name} WHERE {where}", args)
+                months += len(windows)
+            else:
+                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM pub.{name}")
+            mine_rows = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+            pub_rows = con.execute(f"SELECT count(*) FROM pub.{name}").fetchall()[0][0]
+            if mine_rows != pub_rows:
+                raise PublicationError(f"{schema}.{table}: {mine_rows:,} rows after the sync, {pub_rows:,} published")
+            rows += pub_rows
+        for schema, table in sorted(mine - theirs):
+            con.execute(f'DROP TABLE "{schema}"."{table}"')
+        con.execute("DETACH pub")
+        con.execute("CHECKPOINT")
+    return (
+        f"base publication {since_publication} brought up to date: {len(windows)} later publication window(s) "
+        f"copied into {len(incremental)} incremental tables, {len(theirs)} tables checked ({rows:,} rows)"
+    )
+
+
+def _same_columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> bool:
+    sql = (
+        "SELECT list(column_name || ' ' || data_type ORDER BY column_index) FROM duckdb_columns() "
+        "WHERE database_name = ? AND schema_name = ? AND table_name = ?"
+    )
+    return con.execute(sql, [catalog, schema, table]).fetchall() == con.execute(sql, ["pub", schema, table]).fetchall()
 
 
 def code_version() -> str:
@@ -161,7 +286,10 @@ def publish(
             "SELECT content_fingerprint FROM marts.publication_log ORDER BY publication_id DESC LIMIT 1"
         ).fetchone()
         if last and last[0] == fingerprint and settings.published_warehouse.exists():
+            con.execute("CHECKPOINT")
             con.close()
+            # The build equals the publication: it becomes the next run's base rather than being thrown away.
+            _make_base(settings, build, current_id)
             discard_build(settings, run_id)
             return PublicationOutcome(
                 published=False,
@@ -206,17 +334,18 @@ def publish(
         )
         con.execute("DROP VIEW publication_sources")
         con.execute("CHECKPOINT")
-        settings.published_dir.mkdir(parents=True, exist_ok=True)
-        staged = settings.published_dir / f".warehouse-{run_id}.duckdb.tmp"
-        staged.unlink(missing_ok=True)
-        # Written in DuckDB's v1.0 storage format so that analysts' DuckDB 1.x clients can open it, like 2.x.
-        con.execute(f"ATTACH '{staged}' AS publication (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
-        con.execute(f'COPY FROM DATABASE "{_catalog(con)}" TO publication')
-        con.execute("DETACH publication")
-    with open(staged, "rb") as fh:
+    with open(build, "rb") as fh:
         os.fsync(fh.fileno())
-    os.replace(staged, settings.published_warehouse)
+    settings.published_dir.mkdir(parents=True, exist_ok=True)
+    _base_marker(settings).unlink(missing_ok=True)
+    next_base = settings.build_dir / f".base-{run_id}.duckdb"
+    next_base.unlink(missing_ok=True)
+    if settings.published_warehouse.exists():
+        os.link(settings.published_warehouse, next_base)  # publication N stays whole, as the next base
+    os.replace(build, settings.published_warehouse)  # the publication: one atomic rename
     _fsync_dir(settings.published_dir)
+    if next_base.exists():
+        _make_base(settings, next_base, current_id)
     discard_build(settings, run_id)
     return PublicationOutcome(
         published=True,
@@ -225,6 +354,12 @@ def publish(
         months=months,
         message=f"published publication {publication_id} with {len(months)} months to {settings.published_warehouse}",
     )
+
+
+def _make_base(settings: Settings, path: Path, publication_id: int | None) -> None:
+    """`path` holds publication `publication_id` exactly: keep it as the next run's starting point."""
+    os.replace(path, base_path(settings))
+    _base_marker(settings).write_text(json.dumps({"publication_id": publication_id}))
 
 
 def prune_old_runs(directory: Path, keep: int) -> None:

@@ -68,7 +68,9 @@ translator = MirrorTradeTranslator(settings=DagsterDbtTranslatorSettings(enable_
 )
 def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     settings = load_settings()
-    build = prepare_build(settings, context.run_id)
+    start_of_build = prepare_build(settings, context.run_id)
+    build = start_of_build.path
+    context.log.info(f"build file {build}: {start_of_build.how}; {start_of_build.detail}")
     # dbt reads its target file and the parquet lake from the environment (profiles.yml, sources).
     os.environ["MIRROR_TRADE_BUILD_DB"] = str(build)
     os.environ["MIRROR_TRADE_HOME"] = str(settings.home)
