@@ -182,7 +182,7 @@ def _report_failure(paragraph: str, run_id: str, status: str) -> None:
 
 def run_nightly() -> int:
     """What the 02:00 schedule does, from the command line: detect releases, then run only what changed."""
-    from orchestration.defs.schedules import nightly_plan
+    from orchestration.lib.releases import nightly_plan
 
     plan = nightly_plan()
     if not plan.months:

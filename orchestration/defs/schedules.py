@@ -4,10 +4,7 @@ import hashlib
 
 import dagster as dg
 
-from orchestration.lib.comtrade import ComtradeApi, Throttle
-from orchestration.lib.config import load_settings
-from orchestration.lib.http import new_session
-from orchestration.lib.releases import ReleasePlan, plan_releases
+from orchestration.lib.releases import nightly_plan
 
 NIGHTLY_JOB = "mirror_trade_pipeline"
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
@@ -22,21 +19,6 @@ pipeline_job = dg.define_asset_job(
 
 def range_tags(start_key: str, end_key: str) -> dict[str, str]:
     return {PARTITION_RANGE_START: start_key, PARTITION_RANGE_END: end_key}
-
-
-def nightly_plan() -> ReleasePlan:
-    """Release detection for the nightly run: listing and getDa calls, no data downloaded."""
-    settings = load_settings()
-    session = new_session()
-    api = ComtradeApi(
-        session,
-        settings.comtrade_url,
-        settings.comtrade_api_key,
-        settings.http,
-        Throttle(settings.comtrade_min_interval_s),
-        settings.comtrade_max_records,
-    )
-    return plan_releases(settings, session, api, settings.revision_window_months)
 
 
 @dg.schedule(

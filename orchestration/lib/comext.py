@@ -205,7 +205,7 @@ def to_parquet(
             SELECT {_select_list(layout)}, {lineage_sql}
             FROM read_csv(?, header = true, delim = ',', quote = '"', auto_detect = false,
                           columns = {columns_sql}, strict_mode = true)
-        ) TO '{out_path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000)
+        ) TO '{out_path}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 500000)
     """
     try:
         con.execute(query, [*lineage.values(), str(dat_path)])

@@ -18,7 +18,7 @@ import duckdb
 import requests
 
 from orchestration.lib import comext, rawstore, reference
-from orchestration.lib.config import Settings
+from orchestration.lib.config import Settings, duckdb_connection
 from orchestration.lib.expectations import SuiteResult, validate_relation
 from orchestration.lib.http import download_file
 
@@ -147,7 +147,7 @@ def ingest_month(
             f"{what}: {'new vintage' if is_new else 'same as held vintage'} "
             f"sha256 {vintage.sha256[:12]}, {vintage.size_bytes:,} bytes"
         )
-        con = duckdb.connect()
+        con = duckdb_connection(settings)
         target = lake_path(settings, period)
         if _lake_sha256(con, target) == vintage.sha256:
             rows, reporters = con.execute(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -302,3 +303,9 @@ def records_select(files: list[Path]) -> str:
             FROM read_json([{paths}], columns = {ENVELOPE_COLUMNS}, format = 'auto', filename = true)
         )
     """
+
+
+def vintage_name(entry: dict) -> str:
+    """A release's folder name, from getDa: lastReleased and datasetChecksum."""
+    stamp = re.sub(r"[^0-9A-Za-z]", "", entry["lastReleased"] or "unknown")[:20]
+    return f"{stamp}_{(entry['datasetChecksum'] or 'nochecksum')[:12]}"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from orchestration.lib.comtrade import (
     Query,
     check_record_fields,
     records_select,
+    vintage_name,
 )
 from orchestration.lib.config import Settings
 from orchestration.lib.expectations import SuiteResult, validate_relation
@@ -108,15 +108,6 @@ def partners(period: str) -> tuple[int, ...]:
     """EU members of that month (imports from them) plus Russia and Belarus (exports to them)."""
     iso2 = reference.eu_members(month_start(period)) + list(RUSSIA_BELARUS)
     return tuple(sorted(reference.comtrade_m49(c) for c in iso2))
-
-
-def _compact(stamp: str | None) -> str:
-    return re.sub(r"[^0-9A-Za-z]", "", stamp or "unknown")[:20]
-
-
-def vintage_name(entry: dict) -> str:
-    """A release's folder name, from getDa: lastReleased and datasetChecksum."""
-    return f"{_compact(entry['lastReleased'])}_{(entry['datasetChecksum'] or 'nochecksum')[:12]}"
 
 
 def _vintages(settings: Settings, period: str, m49: int) -> list[dict]:

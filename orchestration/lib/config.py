@@ -50,6 +50,8 @@ class Settings:
     ecb_url: str = DEFAULT_ECB_URL
     # Months the nightly release check looks back over: Eurostat revises until October of the following year.
     revision_window_months: int = 24
+    # DuckDB's memory cap in the pipeline's own connections (ingest, checks, publication); it spills past it.
+    duckdb_memory_limit: str = "700MB"
 
     @property
     def raw_dir(self) -> Path:
@@ -128,4 +130,18 @@ def load_settings() -> Settings:
         comtrade_max_records=int(_float_env("MIRROR_TRADE_COMTRADE_MAX_RECORDS", 100_000)),
         ecb_url=(os.environ.get("MIRROR_TRADE_ECB_URL") or DEFAULT_ECB_URL).rstrip("/"),
         revision_window_months=int(_float_env("MIRROR_TRADE_REVISION_WINDOW_MONTHS", 24)),
+        duckdb_memory_limit=os.environ.get("MIRROR_TRADE_DUCKDB_MEMORY_LIMIT") or "700MB",
     )
+
+
+def duckdb_connection(settings: Settings, database: str = ":memory:", **kwargs):
+    """A DuckDB connection of the pipeline: capped memory, spilling to the run's temp folder, and free to reorder
+    rows (no step relies on insertion order), which lets big scans stream instead of buffering."""
+    import duckdb
+
+    con = duckdb.connect(database, **kwargs)
+    settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    con.execute(f"SET memory_limit = '{settings.duckdb_memory_limit}'")
+    con.execute(f"SET temp_directory = '{settings.tmp_dir / 'duckdb-spill'}'")
+    con.execute("SET preserve_insertion_order = false")
+    return con

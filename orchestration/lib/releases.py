@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import requests
 
 from orchestration.lib import comext, rawstore, reference
-from orchestration.lib.comtrade import ComtradeApi
+from orchestration.lib.comtrade import ComtradeApi, vintage_name
 from orchestration.lib.config import Settings
 from orchestration.lib.ecb import SERIES
 from orchestration.lib.errors import SourceError
@@ -121,8 +121,6 @@ def plan_releases(settings: Settings, session: requests.Session, api: ComtradeAp
 
 def comtrade_changes(settings: Settings, api: ComtradeApi, reporters: list[int], periods: list[str]) -> list[str]:
     """Months for which getDa names a release (checksum, date) that no held vintage has."""
-    from orchestration.lib.comtrade_ingest import vintage_name
-
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
     scratch = settings.tmp_dir / "getDa-check.json"
     changed = set()
@@ -149,3 +147,23 @@ def ecb_newest_month(settings: Settings, session: requests.Session) -> str | Non
         return held[-1] if held else None
     months = re.findall(r",(\d{4})-(\d{2}),", response.text)
     return max((y + m for y, m in months), default=start if held else None)
+
+
+def nightly_plan() -> ReleasePlan:
+    """Release detection for the nightly run: listing and getDa calls, no data downloaded. Kept free of Dagster
+    and dbt imports, so that a night with nothing new costs a second, not an orchestrator start-up."""
+    from orchestration.lib.comtrade import Throttle
+    from orchestration.lib.config import load_settings
+    from orchestration.lib.http import new_session
+
+    settings = load_settings()
+    session = new_session()
+    api = ComtradeApi(
+        session,
+        settings.comtrade_url,
+        settings.comtrade_api_key,
+        settings.http,
+        Throttle(settings.comtrade_min_interval_s),
+        settings.comtrade_max_records,
+    )
+    return plan_releases(settings, session, api, settings.revision_window_months)
