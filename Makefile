@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: demo setup test lint dev lock clean
+.PHONY: demo setup test lint dev lock clean benchmark
 
 demo: setup
 	$(BIN)/mirror-trade demo
@@ -32,6 +32,10 @@ dev: setup
 	$(BIN)/python -c "from orchestration.lib.dbt_manifest import ensure_manifest; ensure_manifest()"
 	DAGSTER_HOME=$${DAGSTER_HOME:-$${MIRROR_TRADE_HOME:-$$(pwd)/data}/dagster} \
 		sh -c 'mkdir -p "$$DAGSTER_HOME" && { [ -f "$$DAGSTER_HOME/dagster.yaml" ] || cp orchestration/dagster.yaml "$$DAGSTER_HOME/"; } && $(BIN)/dagster dev'
+
+# Performance at real Comext scale (about 35 minutes, ~6 GB in benchmarks/work/); writes docs/benchmarks.md.
+benchmark: setup
+	$(BIN)/python -m benchmarks.run
 
 # Re-resolve the pinned set (needs uv from PyPI: `pip install uv`).
 lock:
