@@ -51,7 +51,7 @@ class Settings:
     # Months the nightly release check looks back over: Eurostat revises until October of the following year.
     revision_window_months: int = 24
     # DuckDB's memory cap in the pipeline's own connections (ingest, checks, publication); it spills past it.
-    duckdb_memory_limit: str = "700MB"
+    duckdb_memory_limit: str = "512MB"
 
     @property
     def raw_dir(self) -> Path:
@@ -130,7 +130,7 @@ def load_settings() -> Settings:
         comtrade_max_records=int(_float_env("MIRROR_TRADE_COMTRADE_MAX_RECORDS", 100_000)),
         ecb_url=(os.environ.get("MIRROR_TRADE_ECB_URL") or DEFAULT_ECB_URL).rstrip("/"),
         revision_window_months=int(_float_env("MIRROR_TRADE_REVISION_WINDOW_MONTHS", 24)),
-        duckdb_memory_limit=os.environ.get("MIRROR_TRADE_DUCKDB_MEMORY_LIMIT") or "700MB",
+        duckdb_memory_limit=os.environ.get("MIRROR_TRADE_DUCKDB_MEMORY_LIMIT") or "512MB",
     )
 
 

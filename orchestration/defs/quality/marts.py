@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import dagster as dg
 import duckdb
 
-from orchestration.lib.config import load_settings
+from orchestration.lib.config import duckdb_connection, load_settings
 from orchestration.lib.expectations import SuiteResult, validate_relation
 from orchestration.lib.publication import build_path
 
@@ -55,7 +55,7 @@ def run_mart_suite(op: dg.OpExecutionContext, mart: MartSuite) -> dg.AssetCheckR
     settings = load_settings()
     band = settings.row_count_band
     results: list[SuiteResult] = []
-    with duckdb.connect(str(build_path(settings, op.run_id)), read_only=True) as con:
+    with duckdb_connection(settings, str(build_path(settings, op.run_id)), read_only=True) as con:
         for month in _months(con, op, mart.table):
             rows, previous = con.execute(
                 f"""SELECT count(*) FILTER (WHERE period = ?), count(*) FILTER (WHERE period = ? - INTERVAL 1 MONTH)
