@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -130,6 +131,7 @@ def ingest_month(
             return MonthOutcome(period, vintages[-1], False, "unchanged", rows, reporters, parquet_path=target)
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"comext-{period}-", dir=settings.tmp_dir))
+    clock = _StepClock()
     try:
         download = download_file(
             session,
@@ -158,7 +160,9 @@ def ingest_month(
             return MonthOutcome(period, vintage, is_new, "unchanged", rows, reporters, parquet_path=target)
 
         rawstore.verify(vintage)
+        clock.lap("download")
         dat = comext.unpack_month(vintage.path, period, work / "unpacked", settings.max_unpacked_bytes)
+        clock.lap("unpack")
         staged = work / PARQUET_NAME
         stats = comext.to_parquet(
             dat,
@@ -172,7 +176,9 @@ def ingest_month(
             con=con,
         )
         dat.unlink()
+        clock.lap("parquet")
         check = validate_partition(con, settings, period, staged)
+        clock.lap("checks")
         outcome = MonthOutcome(period, vintage, is_new, "loaded", stats.rows, stats.reporters, check=check)
         if not check.success:
             quarantine = settings.quarantine_dir / comext.SOURCE / period / f"{vintage.sha256[:12]}.parquet"
@@ -185,14 +191,32 @@ def ingest_month(
         target.parent.mkdir(parents=True, exist_ok=True)
         write_revisions(con, settings, period, previous=target, current=staged, vintage=vintage)
         os.replace(staged, target)
+        clock.lap("revisions")
         outcome.parquet_path = target
+        outcome.notes.append(clock.describe())
         log(
             f"{what}: {stats.rows:,} rows ({stats.layout} layout), {len(stats.reporters)} reporters, "
-            f"{check.evaluated} expectations passed -> {target}"
+            f"{check.evaluated} expectations passed -> {target} ({clock.describe()})"
         )
         return outcome
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+class _StepClock:
+    """Seconds per step of one ingest, for the log (where the time of a month goes)."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.laps: list[tuple[str, float]] = []
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((step, now - self.last))
+        self.last = now
+
+    def describe(self) -> str:
+        return ", ".join(f"{step} {seconds:.1f} s" for step, seconds in self.laps)
 
 
 # The raw columns a revision is keyed on, and their names in the revision records (the marts' names).
