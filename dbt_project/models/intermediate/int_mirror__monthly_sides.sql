@@ -1,3 +1,7 @@
+-- A table, not a view: the mirror marts read it three times, and each read of the view would scan the whole
+-- history of fct_eu_exports again.
+{{ config(materialized='table') }}
+
 -- Both sides of the mirror per (period, partner country, hs6), with what the partner sent on to Russia and
 -- Belarus, and whether each side is covered. A missing row on a covered side is a real zero; an uncovered side
 -- is NULL, never zero.
