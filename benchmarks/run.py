@@ -41,6 +41,7 @@ import py7zr
 from benchmarks import generate
 from orchestration.lib import comext
 from orchestration.lib.config import REPO_ROOT
+from orchestration.lib.releases import months_back
 
 WORK = REPO_ROOT / "benchmarks" / "work"
 DOC = REPO_ROOT / "docs" / "benchmarks.md"
@@ -48,7 +49,7 @@ MIRROR_TRADE = str(Path(sys.executable).with_name("mirror-trade"))
 GB = 1024**3
 # Targets of issue #6, on a 2-core machine.
 INGEST_VS_FLOOR = 1.5
-MEMORY_LIMIT_BYTES = 1.5 * GB
+MEMORY_LIMIT_BYTES = 1.5e9  # 1.5 GB
 NEW_MONTH_VS_REBUILD = 0.25
 NIGHTLY_VS_INGEST = 0.05
 
@@ -59,15 +60,6 @@ class Measure:
     seconds: float
     peak_rss: int  # bytes
     detail: str = ""
-
-
-def months_ending(last: str, count: int) -> list[str]:
-    year, month = int(last[:4]), int(last[4:])
-    out = []
-    for _ in range(count):
-        out.append(f"{year:04d}{month:02d}")
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return out[::-1]
 
 
 def dashed(period: str) -> str:
@@ -143,7 +135,7 @@ def main() -> None:
     log = WORK / "benchmark.log"
     log.write_text(f"benchmark started {datetime.now(UTC).isoformat()}\n")
     new = args.new_month
-    history = months_ending(new, args.history + 1)[:-1]
+    history = months_back(new, args.history + 1)[:-1]
     sizes = sorted({max(1, args.rows // 5), max(1, args.rows // 2), args.rows})
     archives = {rows: WORK / f"archives-{rows}" for rows in sizes}
     print(f"1. archives: {len(history)} history months + {new} at {args.rows:,} rows; {new} also at {sizes[:-1]}")
