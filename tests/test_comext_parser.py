@@ -15,10 +15,22 @@ from tests.conftest import SAMPLE_COMEXT, read_member, rewrite_sample, write_arc
 LINEAGE = {"SOURCE_FILE": "f.7z", "SOURCE_SHA256": "0" * 64, "RETRIEVED_AT": "2026-01-01T00:00:00+00:00"}
 
 
-def parse(archive: Path, period: str, tmp_path: Path, max_bytes: int = 10**9) -> tuple[Path, comext.ParquetStats]:
-    dat = comext.unpack_month(archive, period, tmp_path / "unpacked", max_bytes)
+def parse(
+    archive: Path, period: str, tmp_path: Path, max_bytes: int = 10**9, chunk_bytes: int = 64 * 1024
+) -> tuple[Path, comext.ParquetStats]:
+    """The pipeline's path: the archive streamed into parquet. Small chunks, so that even the sample's months are
+    parsed in many parts while they are decompressed."""
     out = tmp_path / "out.parquet"
-    return out, comext.to_parquet(dat, out, period=period, lineage=dict(LINEAGE))
+    stats = comext.archive_to_parquet(
+        archive,
+        out,
+        period=period,
+        lineage=dict(LINEAGE),
+        max_unpacked_bytes=max_bytes,
+        work_dir=tmp_path,
+        chunk_bytes=chunk_bytes,
+    )
+    return out, stats
 
 
 def test_real_v2_month_keeps_every_row_codes_as_text_and_values_exact(tmp_path: Path) -> None:

@@ -17,13 +17,14 @@ PARAMS = {"period_set": ["202201"], "min_ratio": 0.5, "max_ratio": 2.0, "known_p
 
 
 def month_parquet(tmp_path: Path) -> Path:
-    dat = comext.unpack_month(SAMPLE_COMEXT / "full_v2_202201.7z", "202201", tmp_path, 10**9)
     out = tmp_path / "m.parquet"
-    comext.to_parquet(
-        dat,
+    comext.archive_to_parquet(
+        SAMPLE_COMEXT / "full_v2_202201.7z",
         out,
         period="202201",
         lineage={"SOURCE_FILE": "f", "SOURCE_SHA256": "a" * 64, "RETRIEVED_AT": "t"},
+        max_unpacked_bytes=10**9,
+        work_dir=tmp_path,
     )
     return out
 

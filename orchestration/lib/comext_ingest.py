@@ -161,11 +161,9 @@ def ingest_month(
 
         rawstore.verify(vintage)
         clock.lap("download")
-        dat = comext.unpack_month(vintage.path, period, work / "unpacked", settings.max_unpacked_bytes)
-        clock.lap("unpack")
         staged = work / PARQUET_NAME
-        stats = comext.to_parquet(
-            dat,
+        stats = comext.archive_to_parquet(
+            vintage.path,
             staged,
             period=period,
             lineage={
@@ -173,10 +171,11 @@ def ingest_month(
                 "SOURCE_SHA256": vintage.sha256,
                 "RETRIEVED_AT": vintage.retrieved_at,
             },
+            max_unpacked_bytes=settings.max_unpacked_bytes,
+            work_dir=work,
             con=con,
         )
-        dat.unlink()
-        clock.lap("parquet")
+        clock.lap("unpack + parquet")
         check = validate_partition(con, settings, period, staged)
         clock.lap("checks")
         outcome = MonthOutcome(period, vintage, is_new, "loaded", stats.rows, stats.reporters, check=check)
