@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import py7zr
-import pyarrow.parquet as pq
-from py7zr.io import Py7zIO, WriterFactory
 
 from orchestration.lib.errors import FormatError
 
@@ -90,7 +87,7 @@ def describe(period: str, file_name: str | None = None) -> str:
     return f"Comext {period[:4]}-{period[4:]} {file_name or month_file_name(period)}"
 
 
-def _month_member(z: py7zr.SevenZipFile, period: str, what: str, max_unpacked_bytes: int):
+def _month_member(z, period: str, what: str, max_unpacked_bytes: int):
     """The single .dat member of a month archive; annual files, other months and oversized members refused."""
     members = [m for m in z.list() if not m.is_directory]
     if len(members) != 1:
@@ -126,6 +123,8 @@ def _damaged(what: str, exc: Exception) -> FormatError:
 def unpack_month(archive: Path, period: str, dest_dir: Path, max_unpacked_bytes: int) -> Path:
     """Extract the single .dat member of a month archive (for tools that want the CSV itself; the pipeline streams
     the archive with `archive_to_parquet`)."""
+    import py7zr  # imported where used: the nightly release check imports this module and needs none of it
+
     what = describe(period, archive.name)
     try:
         with py7zr.SevenZipFile(archive, mode="r") as z:
@@ -200,7 +199,7 @@ CHUNK_BYTES = 16 * 1024 * 1024
 _DONE = object()
 
 
-class _ChunkWriter(Py7zIO):
+class _ChunkWriter:  # py7zr's Py7zIO interface (write, read, seek, flush, size, close)
     """Receives the decompressed member from py7zr and cuts it, at line ends, into CSV chunk files that DuckDB
     parses while the next chunk is being decompressed. The header line is kept apart."""
 
@@ -271,17 +270,20 @@ class _ChunkWriter(Py7zIO):
     def size(self) -> int:
         return self.written
 
+    def close(self) -> None:  # py7zr calls it when the member is done; `finish` runs once extraction returns
+        return None
+
 
 class _Stopped(Exception):
     """The parsing side gave up; decompression stops."""
 
 
-class _ChunkFactory(WriterFactory):
+class _ChunkFactory:  # py7zr's WriterFactory interface
     def __init__(self, **kwargs):
         self.kwargs = kwargs
         self.writer: _ChunkWriter | None = None
 
-    def create(self, filename: str) -> Py7zIO:
+    def create(self, filename: str) -> _ChunkWriter:
         self.writer = _ChunkWriter(**self.kwargs)
         return self.writer
 
@@ -305,6 +307,9 @@ def archive_to_parquet(
     `lineage` values (source file, sha256, retrieval time) become constant columns, so every row keeps the release
     it came from. The header contract, the size guard, damaged archives and the PERIOD are checked as the file is
     read; any failure removes the partial parquet and names source, month, file and what was expected."""
+    import py7zr  # here, not at the top: the nightly release check imports this module and needs neither
+    import pyarrow.parquet as pq
+
     what = describe(period, archive.name)
     con = con or duckdb.connect()
     parts_dir = Path(tempfile.mkdtemp(prefix=f"parts-{period}-", dir=work_dir))
@@ -344,7 +349,7 @@ def archive_to_parquet(
     worker = threading.Thread(target=decompress, name=f"unpack-{period}", daemon=True)
     worker.start()
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    writer: pq.ParquetWriter | None = None
+    writer = None
     member_name = f"full_{period}.dat"
     try:
         layout = None
