@@ -33,7 +33,7 @@ dev: setup
 	DAGSTER_HOME=$${DAGSTER_HOME:-$${MIRROR_TRADE_HOME:-$$(pwd)/data}/dagster} \
 		sh -c 'mkdir -p "$$DAGSTER_HOME" && { [ -f "$$DAGSTER_HOME/dagster.yaml" ] || cp orchestration/dagster.yaml "$$DAGSTER_HOME/"; } && $(BIN)/dagster dev'
 
-# Performance at real Comext scale (about 35 minutes, ~6 GB in benchmarks/work/); writes docs/benchmarks.md.
+# Performance at real Comext scale (about 25 minutes, ~9 GB in benchmarks/work/); writes docs/benchmarks.md.
 benchmark: setup
 	$(BIN)/python -m benchmarks.run
 

@@ -1,6 +1,6 @@
 """The performance benchmark at real Comext scale: one run, one machine, one table (docs/benchmarks.md).
 
-    python -m benchmarks.run                      # 24 + 1 months of 5 million rows (about 35 minutes)
+    python -m benchmarks.run                      # 24 + 1 months of 5 million rows (~25 minutes, ~9 GB)
     python -m benchmarks.run --rows 200000 --history 3 --out /tmp/bench.md     # a quick rehearsal
 
 What it does, all against local HTTP servers that speak the sources' formats:
