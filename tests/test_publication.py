@@ -163,3 +163,16 @@ def test_a_base_held_open_or_left_dirty_is_not_reused(settings: Settings) -> Non
     assert not base_path(settings).exists()
     assert month_build(settings, "r4", "2024-04-01", 40) == "copied"
     assert len(published_rows(settings)) == 12
+
+
+def test_a_base_that_does_not_match_after_the_sync_is_replaced_by_a_full_copy(settings: Settings) -> None:
+    month_build(settings, "r1", "2024-01-01", 10)
+    month_build(settings, "r2", "2024-02-01", 20)
+    # The base is publication 1, but its marker claims publication 2: the sync copies no month, the row counts
+    # disagree with the publication, and the run must start from a full copy rather than from a wrong base.
+    (settings.build_dir / "base.json").write_text('{"publication_id": 2}')
+    start = prepare_build(settings, "r3")
+    assert start.how == "copied" and "could not be brought up to date" in start.detail
+    assert "fct_eu_exports" in start.detail
+    with duckdb.connect(str(start.path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM marts.fct_eu_exports").fetchall() == [(6,)]
