@@ -125,12 +125,8 @@ def _scope(expectation: dict) -> str:
     return expectation.get("meta", {}).get("scope", "rows")
 
 
-def _suite(name: str, scope: str) -> gx.ExpectationSuite | None:
-    data = load_suite_json(name)
-    chosen = [e for e in data["expectations"] if _scope(e) == scope]
-    if not chosen:
-        return None
-    return _gx().ExpectationSuite(name=f"{data['name']}:{scope}", expectations=chosen, meta=data.get("meta", {}))
+def _gx_suite(name: str, expectations: list[dict]) -> gx.ExpectationSuite:
+    return _gx().ExpectationSuite(name=name, expectations=expectations)
 
 
 def _describe_failure(result) -> str:
@@ -296,23 +292,22 @@ def validate_relation(
     """Validate the rows of `relation_sql` (one month) with the suite, on DuckDB's reduction of the month. An empty
     month fails unless `allow_empty` (a source that legitimately released nothing yet)."""
     result = SuiteResult(suite=suite_name, table=table, period=period, rows=int(summary.get("row_count", 0)))
-    row_suite = _suite(suite_name, "rows")
-    summary_suite = _suite(suite_name, "summary")
-    if row_suite is not None:
+    data = load_suite_json(suite_name)
+    expectations = [e for e in data["expectations"] if _scope(e) == "rows"]
+    summary_expectations = [e for e in data["expectations"] if _scope(e) == "summary"]
+    if expectations:
         cur = con.cursor()
-        expectations = [e for e in load_suite_json(suite_name)["expectations"] if _scope(e) == "rows"]
         reduced = reduce_relation(cur, relation_sql, expectations)
         result.evaluated += len(expectations)
         if reduced.rows == 0 and not allow_empty:
             result.failures.append(f"{table} has no rows for {period}")
-        unique = [e for e in row_suite.expectations if e.expectation_type in UNIQUE_TYPES]
-        others = [e for e in row_suite.expectations if e.expectation_type not in UNIQUE_TYPES]
+        others = [e for e in expectations if e["type"] not in UNIQUE_TYPES]
         checks: list[tuple[gx.ExpectationSuite, pd.DataFrame]] = []
         if others:
-            checks.append((_gx().ExpectationSuite(name=row_suite.name, expectations=others), reduced.frame))
-        for expectation in unique:
-            frame, _ = reduced.duplicates[tuple(expectation.column_list)]
-            checks.append((_gx().ExpectationSuite(name=row_suite.name, expectations=[expectation]), frame))
+            checks.append((_gx_suite(f"{suite_name}:rows", others), reduced.frame))
+        for expectation in (e for e in expectations if e["type"] in UNIQUE_TYPES):
+            frame, _ = reduced.duplicates[tuple(expectation["kwargs"]["column_list"])]
+            checks.append((_gx_suite(f"{suite_name}:unique", [expectation]), frame))
         for suite, frame in checks:
             for res in _validate_frame(suite, frame, parameters):
                 if res.success:
@@ -327,7 +322,8 @@ def validate_relation(
                         outcome["unexpected_count"] = counted
                         res.result = outcome
                 result.failures.append(_describe_failure(res))
-    if summary_suite is not None:
+    if summary_expectations:
+        summary_suite = _gx_suite(f"{suite_name}:summary", summary_expectations)
         for res in _validate_frame(summary_suite, pd.DataFrame([summary]), parameters):
             result.evaluated += 1
             if not res.success:
