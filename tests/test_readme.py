@@ -3,15 +3,20 @@ HTML report in a real browser, `mirror-trade sql` and `docs`, and a DuckDB 1.x c
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import re
 import subprocess
 import sys
 import venv
+from collections import defaultdict
 from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
+import py7zr
 import pytest
 
 from orchestration.lib.config import REPO_ROOT
@@ -19,7 +24,7 @@ from orchestration.lib.config import REPO_ROOT
 pytestmark = pytest.mark.e2e
 
 MIRROR_TRADE = str(Path(sys.executable).with_name("mirror-trade"))
-SECTION = re.compile(r"### Five worked questions\n(.*?)\n## ", re.S)
+SECTION = re.compile(r"### Worked questions\n(.*?)\n## ", re.S)
 QUESTION = re.compile(r"```sql\n(.*?)\n```\n\n((?:\|[^\n]*\|\n)+)", re.S)
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO_ROOT / "artifacts"
@@ -44,9 +49,9 @@ def cli(demo: dict, *args: str) -> subprocess.CompletedProcess:
 
 def worked_questions() -> list[tuple[str, str]]:
     section = SECTION.search((REPO_ROOT / "README.md").read_text())
-    assert section, "README has a 'Five worked questions' section"
+    assert section, "README has a 'Worked questions' section"
     found = QUESTION.findall(section.group(1))
-    assert len(found) == 5
+    assert len(found) == 8
     return found
 
 
@@ -150,3 +155,130 @@ def test_duckdb_1x_clients_can_open_the_publication(demo: dict, tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     version, rows = result.stdout.split()
     assert version == "1.1.3" and int(rows) > 0
+
+
+TRANSIT_IN_SAMPLE = ("AM", "GE", "KG", "KZ", "UZ")
+CENT = Decimal("0.01")
+
+
+def _sample_exports(tmp: Path) -> dict[tuple[str, str, str], Decimal]:
+    """(YYYYMM, partner, hs6) -> EUR, summed straight from the bundled raw Comext archives."""
+    out: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    for archive in sorted((REPO_ROOT / "sample_data" / "comext").glob("full_v2_*.7z")):
+        with py7zr.SevenZipFile(archive) as z:
+            z.extractall(tmp / archive.stem)
+        (member,) = (tmp / archive.stem).iterdir()
+        with open(member, newline="") as fh:
+            for row in csv.DictReader(fh):
+                if row["FLOW"] == "2" and row["TRADE_TYPE"] == "E" and "X" not in row["PRODUCT_NC"]:
+                    out[(row["PERIOD"], row["PARTNER"], row["PRODUCT_NC"][:6])] += Decimal(row["VALUE_EUR"])
+    return out
+
+
+def _codes(con: duckdb.DuckDBPyConnection, key: str) -> tuple[list[str], list[str]]:
+    return con.execute(
+        "SELECT hs2017_codes, hs2022_codes FROM marts.dim_products WHERE product_key = ? LIMIT 1", [key]
+    ).fetchone()
+
+
+def _key_sum(exports: dict, period: str, partners: tuple[str, ...], codes: list[str]) -> Decimal:
+    return sum((exports.get((period, p, c), Decimal(0)) for p in partners for c in codes), Decimal(0))
+
+
+def test_substitution_and_unrecorded_rows_recomputed_from_the_raw_files_agree_to_the_cent(
+    demo: dict, tmp_path: Path
+) -> None:
+    """fct_substitution (EUR, Comext) and fct_unrecorded_exports (USD, Comext x ECB x 1.06 against Comtrade) for 2022,
+    each month against the same month of 2021 (the sample's one baseline year), rebuilt from the raw downloads."""
+    exports = _sample_exports(tmp_path)
+    months = [f"2022{m:02d}" for m in range(1, 7)]
+    with duckdb.connect(str(demo["warehouse"]), read_only=True) as con:
+        keys = [
+            r[0]
+            for r in con.execute(
+                """SELECT product_key FROM marts.fct_substitution WHERE year = 2022 AND substitution_ratio IS NOT NULL
+                   ORDER BY direct_fall_eur DESC LIMIT 3"""
+            ).fetchall()
+        ] + ["854151+854159"]
+        for key in keys:
+            hs2017, hs2022 = _codes(con, key)
+            direct = sum(_key_sum(exports, m, ("RU", "BY"), hs2022) for m in months)
+            base_direct = sum(_key_sum(exports, f"2021{m[4:]}", ("RU", "BY"), hs2017) for m in months)
+            transit = sum(_key_sum(exports, m, TRANSIT_IN_SAMPLE, hs2022) for m in months)
+            base_transit = sum(_key_sum(exports, f"2021{m[4:]}", TRANSIT_IN_SAMPLE, hs2017) for m in months)
+            row = con.execute(
+                """SELECT months_compared, eu_to_russia_belarus_eur, baseline_eu_to_russia_belarus_eur,
+                          eu_to_transit_eur, baseline_eu_to_transit_eur, substitution_ratio
+                   FROM marts.fct_substitution WHERE year = 2022 AND product_key = ?""",
+                [key],
+            ).fetchone()
+            assert row[:5] == (6, direct, base_direct, transit, base_transit), key
+            if base_direct > direct:
+                assert row[5] == pytest.approx(float((transit - base_transit) / (base_direct - direct)), abs=1e-6)
+            else:
+                assert row[5] is None
+
+        rates = {}
+        for path in (demo["home"] / "raw" / "ecb").glob("*/*/*.csv"):
+            with open(path, newline="") as fh:
+                rates |= {r["TIME_PERIOD"].replace("-", ""): Decimal(r["OBS_VALUE"]) for r in csv.DictReader(fh)}
+        eu_m49 = {
+            r[0]
+            for r in con.execute(
+                "SELECT comtrade_m49 FROM reference.country_codes "
+                "WHERE eu_member_from IS NOT NULL AND eu_member_to IS NULL"
+            ).fetchall()
+        }
+        key = "854231"
+        for partner, m49 in (("KZ", 398), ("AM", 51)):
+            partner_usd: dict[str, Decimal] = defaultdict(Decimal)
+            for period in months + [f"2021{m[4:]}" for m in months]:
+                rows: dict[tuple, dict[int, Decimal]] = defaultdict(dict)
+                for path in (demo["home"] / "raw" / "comtrade" / period / str(m49)).glob("*/q-*.json"):
+                    for rec in json.loads(path.read_text())["data"]:
+                        if rec["flowCode"] == "M" and rec["cmdCode"] == key and rec["partnerCode"] in eu_m49:
+                            rows[rec["partnerCode"]][rec["motCode"]] = Decimal(str(rec["primaryValue"]))
+                # the total row (mode of transport 0) when there is one, else the mode-of-transport split summed
+                partner_usd[period] = sum(
+                    (split[0] if 0 in split else sum(split.values(), Decimal(0)) for split in rows.values()), Decimal(0)
+                )
+
+            def eu_usd_cif(period: str, codes: list[str], partner: str = partner) -> Decimal:
+                eur = _key_sum(exports, period, (partner,), codes)
+                return ((eur * rates[period]).quantize(CENT, ROUND_HALF_UP) * Decimal("1.06")).quantize(
+                    CENT, ROUND_HALF_UP
+                )
+
+            eu = sum(eu_usd_cif(m, [key]) for m in months)
+            base_eu = sum(eu_usd_cif(f"2021{m[4:]}", [key]) for m in months)
+            imports = sum(partner_usd[m] for m in months)
+            base_imports = sum(partner_usd[f"2021{m[4:]}"] for m in months)
+            row = con.execute(
+                """SELECT months_compared, eu_exports_usd_cif, baseline_eu_exports_usd_cif, partner_imports_usd,
+                          baseline_partner_imports_usd, unrecorded_additional_usd, unrecorded_share
+                   FROM marts.fct_unrecorded_exports WHERE year = 2022 AND partner_country = ? AND product_key = ?""",
+                [partner, key],
+            ).fetchone()
+            unrecorded = (eu - base_eu) - (imports - base_imports)
+            assert row[:6] == (6, eu, base_eu, imports, base_imports, unrecorded), partner
+            if eu > base_eu:
+                assert row[6] == pytest.approx(float(unrecorded / (eu - base_eu)), abs=1e-6)
+            else:
+                assert row[6] is None
+
+
+def test_report_shows_the_measures_and_flags_synthetic_data(demo: dict) -> None:
+    page = (demo["home"] / "published" / "report.html").read_text()
+    assert 'id="synthetic-banner"' in page
+    for table in ("signals", "substitution", "unrecorded", "unit-values"):
+        assert f'<table id="{table}">' in page
+    with duckdb.connect(str(demo["warehouse"]), read_only=True) as con:
+        top = con.execute(
+            "SELECT transit_country, product_key FROM marts.fct_circumvention_signals "
+            "WHERE period = (SELECT max(period) FROM marts.fct_circumvention_signals) AND rank_in_month = 1"
+        ).fetchone()
+        early = con.execute(
+            "SELECT count(*) FROM marts.fct_circumvention_signals WHERE period < '2022-01-01'"
+        ).fetchone()
+    assert f"{top[0]}, {top[1]} (" in page
+    assert early == (0,)

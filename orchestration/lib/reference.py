@@ -53,8 +53,23 @@ def comtrade_aliases() -> dict[int, str]:
     return {int(row["comtrade_m49"]): row["iso2"] for row in _rows("comtrade_code_aliases")}
 
 
+def hs_concordance() -> list[tuple[str, str]]:
+    """(hs2017_hs6, hs2022_hs6) links of the UNSD table with the known errors corrected (hs_concordance_corrections),
+    the same correction int_reference__hs_concordance applies in dbt."""
+    fixes = {
+        (r["hs2022_hs6"], r["published_hs2017_hs6"]): r["corrected_hs2017_hs6"]
+        for r in _rows("hs_concordance_corrections")
+    }
+    return sorted(
+        {
+            (fixes.get((r["hs2022_hs6"], r["hs2017_hs6"]), r["hs2017_hs6"]), r["hs2022_hs6"])
+            for r in _rows("hs2022_hs2017_concordance")
+        }
+    )
+
+
 def watched_hs6() -> list[str]:
     """HS6 codes watched for revisions: the CHP list, in HS2022 and through its HS2017 predecessors."""
     chp = set(chp_hs6())
-    predecessors = {row["hs2017_hs6"] for row in _rows("hs2017_hs2022_correspondence") if row["hs2022_hs6"] in chp}
+    predecessors = {hs2017 for hs2017, hs2022 in hs_concordance() if hs2022 in chp}
     return sorted(chp | predecessors)

@@ -1,8 +1,9 @@
 """The publication report: one self-contained HTML file (plotly.js and the data inlined, no network needed).
 
-Sections: EU exports to each transit country against its pre-invasion baseline; the mirror gap by country; the top
-circumvention signals with the columns that explain them; the CHP-tier breakdown; source coverage and staleness;
-the publication's vintages and checks.
+Sections: the top circumvention signals, each with its score and a sentence saying why; substitution of direct
+exports by product; additional EU exports not recorded as imports, by country and year; unit values of the top
+products; EU exports to each transit country against its pre-invasion baseline; the mirror gap by country; the
+CHP-tier breakdown; source coverage and staleness; the publication's vintages and checks (one line per table).
 """
 
 from __future__ import annotations
@@ -17,7 +18,36 @@ import plotly.colors
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-TOP_SIGNALS = 20
+TOP_SIGNALS = 15
+TOP_PRODUCTS = 12
+
+
+def _money(value: float | None, currency: str) -> str:
+    if value is None or pd.isna(value):
+        return "n/a"
+    value = float(value)
+    for threshold, suffix in ((1e9, " bn"), (1e6, " m"), (1e3, " k")):
+        if abs(value) >= threshold:
+            return f"{currency} {value / threshold:,.1f}{suffix}"
+    return f"{currency} {value:,.0f}"
+
+
+def signal_sentence(row: dict) -> str:
+    """One sentence per ranked signal: what rose, against what, and for how long."""
+    tier = f"CHP tier {row['chp_tier']}" if row["chp_tier"] else "not on the CHP list"
+    restricted = ", export-restricted" if row["is_export_restricted"] else ""
+    basis = "the control group's growth" if row["excess_basis"] == "counterfactual" else "the matched baseline"
+    direct = (
+        f"while direct EU exports to Russia/Belarus fell by {_money(row['direct_fall_eur'], 'EUR')}"
+        if row["direct_fall_eur"] > 0
+        else "although direct EU exports to Russia/Belarus did not fall"
+    )
+    return (
+        f"{row['transit_country']}, {row['product_key']} ({tier}{restricted}): in the 12 months to "
+        f"{row['period']:%Y-%m}, EU exports were {_money(row['eu_excess_usd'], 'USD')} above {basis} and "
+        f"{row['transit_country']}'s exports to Russia/Belarus {_money(row['transit_rise_usd'], 'USD')} above theirs, "
+        f"{direct}; both above baseline in {row['persistence_months']} of 12 months."
+    )
 
 
 def _cell(value: object) -> str:
@@ -147,18 +177,58 @@ def build_report(warehouse: Path, out: Path, period: date | None = None) -> Path
             """SELECT publication_id, published_at, months, checks_passed, checks_warned, source_files, coverage_gaps
                FROM marts.publication_log ORDER BY publication_id DESC LIMIT 1"""
         ).fetchall()[0]
-        signals = con.execute(
-            f"""SELECT rank_in_month AS rank, transit_country, hs6, chp_tier, product_group,
-                       round(eu_exports_usd)::BIGINT AS eu_exports_usd,
-                       round(baseline_eu_exports_usd)::BIGINT AS eu_baseline_usd,
-                       round(transit_to_russia_belarus_usd)::BIGINT AS to_ru_by_usd,
-                       round(baseline_transit_to_russia_belarus_usd)::BIGINT AS to_ru_by_baseline_usd,
-                       round(matched_excess_usd)::BIGINT AS matched_excess_usd, priority_weight, score
+        ranked = con.execute(
+            f"""SELECT rank_in_month, period, transit_country, product_key, chp_tier, is_export_restricted,
+                       excess_basis, eu_excess_usd, transit_rise_usd, direct_fall_eur, persistence_months, score
                 FROM marts.fct_circumvention_signals
                 WHERE period = ? AND rank_in_month IS NOT NULL
                 ORDER BY rank_in_month LIMIT {TOP_SIGNALS}""",
             [period],
         ).df()
+        signals = pd.DataFrame(
+            {
+                "rank": ranked["rank_in_month"],
+                "score": ranked["score"],
+                "why": [signal_sentence(row) for row in ranked.to_dict("records")],
+            }
+        )
+        substitution = con.execute(
+            f"""SELECT year, product_key, chp_tier, is_export_restricted AS restricted, months_compared AS months,
+                       round(direct_fall_eur / 1e6, 2) AS direct_fall_eur_m,
+                       round(transit_rise_eur / 1e6, 2) AS transit_rise_eur_m,
+                       round(100 * substitution_ratio)::INTEGER AS substitution_pct,
+                       largest_rise_transit_country AS main_transit_country
+                FROM marts.fct_substitution
+                WHERE year = (SELECT max(year) FROM marts.fct_substitution) AND substitution_ratio IS NOT NULL
+                ORDER BY direct_fall_eur DESC, product_key LIMIT {TOP_PRODUCTS}"""
+        ).df()
+        unrecorded = con.execute(
+            """SELECT year, partner_country, product_keys_compared AS products, months_compared AS months,
+                      round(additional_eu_exports_usd / 1e6, 2) AS additional_eu_exports_usd_m,
+                      round(additional_partner_imports_usd / 1e6, 2) AS additional_partner_imports_usd_m,
+                      round(100 * unrecorded_share)::INTEGER AS unrecorded_pct,
+                      unrecorded_null_reason AS note
+               FROM marts.fct_unrecorded_exports_by_country ORDER BY year, partner_country"""
+        ).df()
+        unit_values = con.execute(
+            f"""WITH top AS (
+                    SELECT product_key FROM marts.fct_unit_values
+                    WHERE destination_kind = 'direct' AND period = ?
+                    GROUP BY product_key ORDER BY sum(baseline_value_eur) DESC, product_key LIMIT {TOP_PRODUCTS}
+                )
+                SELECT u.product_key, u.destination_kind,
+                       round(sum(u.value_eur) / nullif(sum(u.quantity_kg), 0), 2) AS eur_per_kg,
+                       round(sum(u.baseline_value_eur) / nullif(sum(u.baseline_quantity_kg), 0), 2)
+                           AS baseline_eur_per_kg
+                FROM marts.fct_unit_values AS u JOIN top USING (product_key)
+                WHERE u.period = ? AND u.destination_kind IN ('direct', 'transit')
+                GROUP BY ALL ORDER BY u.product_key, u.destination_kind""",
+            [period, period],
+        ).df()
+        synthetic = con.execute(
+            """SELECT count(*) FROM marts.source_coverage
+               WHERE source = 'comtrade' AND source_file LIKE '%synthetic%'"""
+        ).fetchone()[0]
         coverage = con.execute(
             """SELECT source, strftime(max(period) FILTER (WHERE is_present), '%Y-%m') AS newest_month,
                       count(DISTINCT period) FILTER (WHERE is_present) AS months_present,
@@ -179,26 +249,49 @@ def build_report(warehouse: Path, out: Path, period: date | None = None) -> Path
     checks = pd.DataFrame(
         [{"check": c, "result": "passed"} for c in passed] + [{"check": c, "result": "warned"} for c in warned]
     )
+    warned_line = ", ".join(html.escape(c) for c in warned) if warned else "none"
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    banner = (
+        '<p class="banner" id="synthetic-banner">SYNTHETIC DATA: the partner side (Comtrade) and the exchange '
+        "rates in this publication come from the offline demo's local stand-in servers, not from the sources. "
+        "Read them as an example of the method, never as facts.</p>"
+        if synthetic
+        else ""
+    )
     body = f"""
 <h1>mirror-trade: publication {pub_id}, report for {period:%Y-%m}</h1>
 <p>Published {published_at:%Y-%m-%d %H:%M} UTC with {len(months)} months
 ({months[0]:%Y-%m} to {months[-1]:%Y-%m}).
 Generated {generated} from <code>{html.escape(str(warehouse))}</code>. EU side: Eurostat Comext (FOB, EUR; USD at the
 ECB monthly rate). Partner side: UN Comtrade, as reported (CIF imports). Gaps and signals are leads, not proof.</p>
+{banner}
+<h2>Top circumvention signals, 12 months to {period:%Y-%m}</h2>
+<p>score (thousands of USD) = least(EU excess over the counterfactual or matched baseline, rise of the transit
+country's exports to Russia/Belarus over its matched baseline) x priority weight (CHP tier 1: 4, 2: 3, 3.A/3.B: 2,
+4.A/4.B: 1.5, export-restricted or sanctions-debate goods: 1.25) x 1 if direct exports fell (else 0.5) x months
+flagged / 12. Every input is a column of <code>marts.fct_circumvention_signals</code>.</p>
+{_table(signals, "signals")}
+<h2>Substitution: how much of the fall in direct exports reappeared in transit</h2>
+<p>EUR, Comext only; each month against the same calendar month of the baseline years
+(<code>marts.fct_substitution</code>). The products with the largest fall in direct exports to Russia/Belarus.</p>
+{_table(substitution, "substitution")}
+<h2>Additional EU exports not recorded as imports, by country and year</h2>
+<p>USD (EU exports at the month's ECB rate x the CIF/FOB factor), over the products covered on both sides
+(<code>marts.fct_unrecorded_exports_by_country</code>).</p>
+{_table(unrecorded, "unrecorded")}
+<h2>Unit values of the top products, {period:%Y-%m}</h2>
+<p>EUR per kg of EU exports, direct (RU, BY) and through the transit countries, against the matched baseline
+(<code>marts.fct_unit_values</code>).</p>
+{_table(unit_values, "unit-values")}
 <h2>EU exports to the transit countries against the baseline</h2>{figures[0]}
 <h2>Mirror gap by country</h2>{figures[1]}
-<h2>Top circumvention signals, {period:%Y-%m}</h2>
-<p>score = least(EU excess over baseline, transit excess over baseline) x priority weight / 1000
-(weights: CHP tier 1: 4, tier 2: 3, tiers 3.A/3.B: 2, tiers 4.A/4.B: 1.5,
-goods named in the sanctions debate: 1.25).</p>
-{_table(signals, "signals")}
 <h2>CHP tiers</h2>{figures[2]}
 <h2>Source coverage and staleness</h2>{_table(coverage, "coverage")}
 <h2>Publication {pub_id}: vintages and checks</h2>
-<p>{len(passed)} checks passed, {len(warned)} warned (non-blocking); {len(gaps)} source-months with missing
-reporters.</p>
-{_table(checks, "checks")}
+<p>{len(passed)} checks passed, {len(warned)} warned (non-blocking): {warned_line}; {len(gaps)} source-months with
+missing reporters.</p>
+<details><summary>Every check</summary>{_table(checks, "checks")}</details>
+<h3>Vintages</h3>
 {_table(vintages, "vintages")}
 """
     page = f"""<!DOCTYPE html>
@@ -211,6 +304,7 @@ th {{ background: #f3f3f3; }}
 td {{ font-variant-numeric: tabular-nums; }}
 .scroll {{ overflow-x: auto; }}
 code {{ font-size: 0.85rem; }}
+.banner {{ background: #fff3cd; border: 2px solid #b58900; padding: 0.75rem; font-weight: 600; }}
 </style>
 <script type="text/javascript">{get_plotlyjs()}</script>
 </head><body>{body}</body></html>

@@ -45,3 +45,10 @@ from {{ model }}
 where ({{ column_name }} is not null and not isfinite({{ column_name }}))
    or (({{ column_name }} is null) <> ({{ reason }} is not null))
 {% endtest %}
+
+{% test signals_only_after_baseline(model) %}
+{#- Issue: a ranking of pre-invasion months is meaningless (the baseline is those months themselves). -#}
+select *
+from {{ model }}
+where period <= cast('{{ var("baseline_end") }}' as date)
+{% endtest %}

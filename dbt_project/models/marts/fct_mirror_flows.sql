@@ -59,8 +59,11 @@ flows as (
 select
     period,
     country as partner_country,
-    hs6,
-    hs_edition,
+    flows.hs6,
+    flows.hs_edition,
+    pf.product_key,
+    pf.chp_tier,
+    pf.is_export_restricted,
     partner_classification,
     coverage_flag,
     eu_exports_eur,
@@ -92,3 +95,5 @@ select
         when eu_exports_usd_window = 0 then 'no EU exports in the window'
     end as window_ratio_null_reason
 from flows
+left join {{ ref('int_reference__product_flags') }} as pf
+    on flows.hs_edition = pf.hs_edition and flows.hs6 = pf.hs6

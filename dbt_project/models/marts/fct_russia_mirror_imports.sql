@@ -38,15 +38,20 @@ exporters as (
 )
 
 select
-    period,
-    hs6,
+    x.period,
+    x.hs6,
+    pf.product_key,
+    pf.chp_tier,
+    pf.is_export_restricted,
     exporter,
     source,
     exports_eur,
     exports_usd,
     reexports_usd,
     exports_usd + coalesce(reexports_usd, 0) as to_russia_usd,
-    sum(exports_usd + coalesce(reexports_usd, 0)) over (partition by period, hs6) as russia_imports_usd,
-    count(*) over (partition by period, hs6) as exporters_covered,
-    count(*) filter (where source = 'comext') over (partition by period, hs6) as eu_exporters_covered
-from exporters
+    sum(exports_usd + coalesce(reexports_usd, 0)) over (partition by x.period, x.hs6) as russia_imports_usd,
+    count(*) over (partition by x.period, x.hs6) as exporters_covered,
+    count(*) filter (where source = 'comext') over (partition by x.period, x.hs6) as eu_exporters_covered
+from exporters as x
+left join {{ ref('int_reference__product_flags') }} as pf
+    on pf.hs_edition = case when x.period < date '2022-01-01' then 'HS2017' else 'HS2022' end and x.hs6 = pf.hs6

@@ -13,6 +13,7 @@ with sides as (
         exports_to_russia_usd + reexports_to_russia_usd + exports_to_belarus_usd + reexports_to_belarus_usd
             as transit_to_russia_belarus_usd
     from {{ ref('int_mirror__monthly_sides') }}
+    where country in ({{ "'" + var('transit_countries') | join("', '") + "'" }})
 ),
 
 baseline_months as (
@@ -60,8 +61,11 @@ flows as (
 select
     period,
     country as transit_country,
-    hs6,
-    hs_edition,
+    flows.hs6,
+    flows.hs_edition,
+    pf.product_key,
+    pf.chp_tier,
+    pf.is_export_restricted,
     coverage_flag,
     eu_exports_usd,
     exports_to_russia_usd,
@@ -91,3 +95,5 @@ select
         then round(transit_to_russia_belarus_usd / baseline_transit_to_russia_belarus_usd, 6)
     end as transit_vs_baseline
 from flows
+left join {{ ref('int_reference__product_flags') }} as pf
+    on flows.hs_edition = pf.hs_edition and flows.hs6 = pf.hs6

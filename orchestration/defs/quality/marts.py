@@ -17,6 +17,9 @@ class MartSuite:
     row_count_band: bool
     # A month may have no rows (no partner has released it yet).
     allow_empty: bool
+    # What the suite is validated by: each month of the run ("period"), each year the mart holds ("year": the
+    # yearly measures are rebuilt whole), or the whole table at once (None: reference dimensions).
+    grain: str | None = "period"
 
     @property
     def key(self) -> dg.AssetKey:
@@ -35,6 +38,13 @@ MART_SUITES = (
     MartSuite("fct_transit_to_russia", row_count_band=False, allow_empty=True),
     MartSuite("fct_russia_mirror_imports", row_count_band=False, allow_empty=True),
     MartSuite("fct_circumvention_signals", row_count_band=False, allow_empty=True),
+    MartSuite("signal_coverage", row_count_band=False, allow_empty=True),
+    MartSuite("fct_unit_values", row_count_band=False, allow_empty=True),
+    MartSuite("fct_substitution", row_count_band=False, allow_empty=True, grain="year"),
+    MartSuite("fct_substitution_by_country", row_count_band=False, allow_empty=True, grain="year"),
+    MartSuite("fct_unrecorded_exports", row_count_band=False, allow_empty=True, grain="year"),
+    MartSuite("fct_unrecorded_exports_by_country", row_count_band=False, allow_empty=True, grain="year"),
+    MartSuite("dim_products", row_count_band=False, allow_empty=False, grain=None),
 )
 
 
@@ -51,12 +61,46 @@ def _months(con: duckdb.DuckDBPyConnection, op: dg.OpExecutionContext, table: st
     return [r[0] for r in con.execute(f"SELECT DISTINCT period FROM {table} ORDER BY 1").fetchall()]
 
 
+def _validate_whole(con: duckdb.DuckDBPyConnection, mart: MartSuite) -> list[SuiteResult]:
+    """Year-grain marts year by year (all years: they are rebuilt whole), or a reference table at once."""
+    if mart.grain is None:
+        rows = con.execute(f"SELECT count(*) FROM {mart.table}").fetchone()[0]
+        return [
+            validate_relation(
+                con,
+                f"SELECT * FROM {mart.table}",
+                suite_name=mart.name,
+                table=mart.table,
+                period="all",
+                parameters={},
+                summary={"row_count": rows},
+            )
+        ]
+    results = []
+    for (year,) in con.execute(f"SELECT DISTINCT {mart.grain} FROM {mart.table} ORDER BY 1").fetchall():
+        rows = con.execute(f"SELECT count(*) FROM {mart.table} WHERE {mart.grain} = ?", [year]).fetchone()[0]
+        results.append(
+            validate_relation(
+                con,
+                f"SELECT * FROM {mart.table} WHERE {mart.grain} = {int(year)}",
+                suite_name=mart.name,
+                table=mart.table,
+                period=str(year),
+                parameters={"period_set": [year]},
+                summary={"row_count": rows},
+            )
+        )
+    return results
+
+
 def run_mart_suite(op: dg.OpExecutionContext, mart: MartSuite) -> dg.AssetCheckResult:
     settings = load_settings()
     band = settings.row_count_band
     results: list[SuiteResult] = []
     with duckdb_connection(settings, str(build_path(settings, op.run_id)), read_only=True) as con:
-        for month in _months(con, op, mart.table):
+        if mart.grain != "period":
+            results = _validate_whole(con, mart)
+        for month in _months(con, op, mart.table) if mart.grain == "period" else []:
             rows, previous = con.execute(
                 f"""SELECT count(*) FILTER (WHERE period = ?), count(*) FILTER (WHERE period = ? - INTERVAL 1 MONTH)
                     FROM {mart.table}""",
