@@ -38,6 +38,7 @@ MART_SUITES = (
     MartSuite("fct_transit_to_russia", row_count_band=False, allow_empty=True),
     MartSuite("fct_russia_mirror_imports", row_count_band=False, allow_empty=True),
     MartSuite("fct_circumvention_signals", row_count_band=False, allow_empty=True),
+    MartSuite("fct_eu_exports_by_destination", row_count_band=False, allow_empty=True),
     MartSuite("signal_coverage", row_count_band=False, allow_empty=True),
     MartSuite("fct_unit_values", row_count_band=False, allow_empty=True),
     MartSuite("fct_substitution", row_count_band=False, allow_empty=True, grain="year"),

@@ -1,46 +1,13 @@
 {{ config(materialized='table') }}
--- EU exports (Comext, EUR, FOB, the 27 members summed) per (month after the baseline, destination, product key),
--- with the matched baseline of every measure. Destinations: RU and BY (direct), each transit country
--- (var transit_countries), and CONTROL: every other extra-EU country (reference.country_codes code_kind =
--- 'country'; special and territory codes are left out), the control group of the counterfactual.
+-- EU exports (marts.fct_eu_exports_by_destination: EUR, FOB, the 27 members summed) per (month after the baseline,
+-- destination, product key), with the matched baseline of every measure. Destinations: RU, BY, each transit country
+-- (var transit_countries) and CONTROL (every other extra-EU country), the control group of the counterfactual.
 -- A month is compared only when at least one baseline year covers its calendar month.
 --   baseline_<m> = sum of <m> over the covered baseline months of the same calendar month / baseline_years,
 --                  rounded to the cent (kg and units to 3 decimals); a covered month without a row is zero.
 {% set transit = var('transit_countries') %}
-with exports as (
-    select
-        e.period,
-        case
-            when e.partner in ('RU', 'BY') then e.partner
-            when e.partner in ({{ "'" + transit | join("', '") + "'" }}) then e.partner
-            else 'CONTROL'
-        end as destination,
-        e.partner,
-        coalesce(e.product_key, e.hs6) as product_key,
-        e.value_eur,
-        e.quantity_kg,
-        e.suppl_unit,
-        e.quantity_suppl_unit
-    from {{ ref('fct_eu_exports') }} as e
-    left join {{ ref('country_codes') }} as cc on e.partner = cc.iso2
-    where e.hs6 is not null
-      and (e.partner in ('RU', 'BY') or e.partner in ({{ "'" + transit | join("', '") + "'" }}) or cc.code_kind = 'country')
-),
-
-monthly as (
-    select
-        period,
-        destination,
-        product_key,
-        sum(value_eur) as value_eur,
-        sum(quantity_kg) as quantity_kg,
-        -- one supplementary unit for the whole product key, else no per-unit value
-        case when count(distinct coalesce(suppl_unit, '-')) = 1 then min(suppl_unit) end as suppl_unit,
-        case when count(distinct coalesce(suppl_unit, '-')) = 1 then sum(quantity_suppl_unit) end
-            as quantity_suppl_unit,
-        count(distinct partner) as partners
-    from exports
-    group by period, destination, product_key
+with monthly as (
+    select * from {{ ref('fct_eu_exports_by_destination') }}
 ),
 
 destinations as (
