@@ -190,6 +190,10 @@ def main() -> None:
     ):
         env = {
             **base_env,
+            # The history's first year is the baseline, so that the research measures (matched baselines,
+            # substitution, counterfactual, unit values, the ranking) are built for every later month.
+            "MIRROR_TRADE_BASELINE_START": f"{dashed(history[0])}-01",
+            "MIRROR_TRADE_BASELINE_END": f"{dashed(history[11])}-01",
             "MIRROR_TRADE_HOME": str(home),
             "MIRROR_TRADE_COMEXT_URL": eurostat.base_url,
             "MIRROR_TRADE_COMTRADE_URL": comtrade.base_url,

@@ -96,6 +96,22 @@ def test_report_renders_in_a_real_browser(demo: dict) -> None:
         assert page.locator("#signals tbody tr").count() > 0
         assert page.locator("#coverage tbody tr").count() == 3
         assert page.locator("#checks tbody tr").count() > 10
+        assert page.locator("#synthetic-banner").is_visible(), "the offline demo's synthetic partner side is flagged"
+        # every table fits the page: no horizontal scrolling, the score and the reason of each signal in view
+        width = page.evaluate("document.documentElement.clientWidth")
+        overflowing = page.evaluate(
+            """() => {
+                   const page = document.documentElement.clientWidth;
+                   return [...document.querySelectorAll('table')]
+                       .filter(t => t.offsetParent !== null && t.getBoundingClientRect().right > page + 1)
+                       .map(t => t.id);
+               }"""
+        )
+        assert overflowing == [], f"tables wider than the {width}px page: {overflowing}"
+        score = page.locator("#signals thead th", has_text="score")
+        assert score.count() == 1 and score.is_visible()
+        box = score.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= width
         page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
         browser.close()
     assert errors == []
@@ -106,7 +122,7 @@ def test_report_command_writes_a_chosen_month(demo: dict, tmp_path: Path) -> Non
     out = tmp_path / "may.html"
     result = cli(demo, "report", "--period", "2022-05", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert "Top circumvention signals, 2022-05" in out.read_text()
+    assert "Top circumvention signals, 12 months to 2022-05" in out.read_text()
 
 
 def test_sql_prints_exports_and_never_writes(demo: dict, tmp_path: Path) -> None:

@@ -90,11 +90,11 @@ def _eu_exports_vs_baseline(con: duckdb.DuckDBPyConnection) -> go.Figure:
                WHERE e.partner IN (SELECT DISTINCT reporter FROM marts.source_coverage WHERE source = 'comtrade')
                GROUP BY ALL
            ),
-           baseline AS (SELECT DISTINCT baseline_start, baseline_end FROM marts.fct_transit_to_russia)
+           baseline AS (SELECT DISTINCT baseline_window_start, baseline_window_end FROM marts.fct_transit_to_russia)
            SELECT m.country, m.period, m.usd_m,
-                  avg(m.usd_m) FILTER (WHERE m.period BETWEEN w.baseline_start AND w.baseline_end)
+                  avg(m.usd_m) FILTER (WHERE m.period BETWEEN w.baseline_window_start AND w.baseline_window_end)
                       OVER (PARTITION BY m.country) AS baseline_m,
-                  count(*) FILTER (WHERE m.period BETWEEN w.baseline_start AND w.baseline_end)
+                  count(*) FILTER (WHERE m.period BETWEEN w.baseline_window_start AND w.baseline_window_end)
                       OVER (PARTITION BY m.country) AS baseline_months
            FROM monthly AS m CROSS JOIN baseline AS w
            ORDER BY m.country, m.period"""
@@ -154,19 +154,47 @@ def _mirror_gap(con: duckdb.DuckDBPyConnection, period: date) -> go.Figure:
 
 def _chp_tiers(con: duckdb.DuckDBPyConnection) -> go.Figure:
     tiers = con.execute(
-        """SELECT e.period, coalesce(e.chp_tier, 'not on the CHP list') AS tier, sum(e.value_eur) / 1e6 AS eur_m
+        """SELECT e.period, coalesce(e.chp_tier, 'not on the CHP list') AS tier,
+                  sum(e.value_eur * fx.usd_per_eur) / 1e6 AS usd_m
            FROM marts.fct_eu_exports AS e
+           JOIN marts.dim_fx_monthly AS fx USING (period)
            WHERE e.partner IN (SELECT DISTINCT reporter FROM marts.source_coverage WHERE source = 'comtrade')
              AND e.chp_tier IS NOT NULL
            GROUP BY ALL ORDER BY period, tier"""
     ).df()
     fig = go.Figure(
-        [go.Bar(x=rows["period"], y=rows["eur_m"], name=f"tier {tier}") for tier, rows in tiers.groupby("tier")]
+        [go.Bar(x=rows["period"], y=rows["usd_m"], name=f"tier {tier}") for tier, rows in tiers.groupby("tier")]
     )
     fig.update_layout(
-        barmode="stack", title="EU exports of CHP-listed goods to the transit countries by tier, million EUR"
+        barmode="stack", title="EU exports of CHP-listed goods to the transit countries by tier, million USD"
     )
     return fig
+
+
+def checks_by_table(passed: list[str], warned: list[str], tables: list[str]) -> pd.DataFrame:
+    """One line per table: how many of its checks passed, and the warned ones named (dbt test ids name the model)."""
+
+    def table_of(check: str) -> str:
+        named = [t for t in tables if t in check]
+        return max(named, key=len) if named else "other"
+
+    rows: dict[str, dict] = {}
+    for check, result in [(c, "passed") for c in passed] + [(c, "warned") for c in warned]:
+        row = rows.setdefault(table_of(check), {"passed": 0, "warned": []})
+        if result == "passed":
+            row["passed"] += 1
+        else:
+            row["warned"].append(check)
+    return pd.DataFrame(
+        [
+            {"table": t, "checks passed": r["passed"], "warned": ", ".join(r["warned"]) or "none"}
+            for t, r in sorted(rows.items(), key=lambda item: (not item[1]["warned"], item[0]))
+        ]
+    )
+
+
+class PeriodNotPublished(ValueError):
+    pass
 
 
 def build_report(warehouse: Path, out: Path, period: date | None = None) -> Path:
@@ -177,6 +205,23 @@ def build_report(warehouse: Path, out: Path, period: date | None = None) -> Path
             """SELECT publication_id, published_at, months, checks_passed, checks_warned, source_files, coverage_gaps
                FROM marts.publication_log ORDER BY publication_id DESC LIMIT 1"""
         ).fetchall()[0]
+        held = [m for (m,) in con.execute("SELECT DISTINCT period FROM marts.fct_eu_exports ORDER BY 1").fetchall()]
+        if period not in held:
+            raise PeriodNotPublished(
+                f"{period:%Y-%m} is not in the publication at {warehouse} "
+                f"(it holds {held[0]:%Y-%m} to {held[-1]:%Y-%m})"
+                if held
+                else f"the publication at {warehouse} holds no month"
+            )
+        tables = [
+            t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall()
+        ]
+        this_month = con.execute(
+            """SELECT destination, sum(value_eur) AS eur, sum(baseline_value_eur) AS baseline_eur
+               FROM marts.fct_unit_values WHERE period = ? AND destination <> 'CONTROL'
+               GROUP BY destination ORDER BY destination""",
+            [period],
+        ).fetchall()
         ranked = con.execute(
             f"""SELECT rank_in_month, period, transit_country, product_key, chp_tier, is_export_restricted,
                        excess_basis, eu_excess_usd, transit_rise_usd, direct_fall_eur, persistence_months, score
@@ -250,6 +295,13 @@ def build_report(warehouse: Path, out: Path, period: date | None = None) -> Path
         [{"check": c, "result": "passed"} for c in passed] + [{"check": c, "result": "warned"} for c in warned]
     )
     warned_line = ", ".join(html.escape(c) for c in warned) if warned else "none"
+    changes = "; ".join(
+        f"{dest} {_money(eur, 'EUR')} ({(eur / baseline - 1) * 100:+.0f}% on the same month of the baseline)"
+        if baseline
+        else f"{dest} {_money(eur, 'EUR')} (no baseline)"
+        for dest, eur, baseline in this_month
+    )
+    headline = signals["why"].iloc[0] if not signals.empty else "No signal could be scored for this window."
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     banner = (
         '<p class="banner" id="synthetic-banner">SYNTHETIC DATA: the partner side (Comtrade) and the exchange '
@@ -265,6 +317,10 @@ def build_report(warehouse: Path, out: Path, period: date | None = None) -> Path
 Generated {generated} from <code>{html.escape(str(warehouse))}</code>. EU side: Eurostat Comext (FOB, EUR; USD at the
 ECB monthly rate). Partner side: UN Comtrade, as reported (CIF imports). Gaps and signals are leads, not proof.</p>
 {banner}
+<h2>What changed in {period:%Y-%m}</h2>
+<p id="this-month">EU exports in {period:%Y-%m}, against the same calendar month of the baseline years:
+{html.escape(changes) or "no month after the baseline"}.</p>
+<p>Strongest signal: {html.escape(headline)}</p>
 <h2>Top circumvention signals, 12 months to {period:%Y-%m}</h2>
 <p>score (thousands of USD) = least(EU excess over the counterfactual or matched baseline, rise of the transit
 country's exports to Russia/Belarus over its matched baseline) x priority weight (CHP tier 1: 4, 2: 3, 3.A/3.B: 2,
@@ -290,6 +346,7 @@ flagged / 12. Every input is a column of <code>marts.fct_circumvention_signals</
 <h2>Publication {pub_id}: vintages and checks</h2>
 <p>{len(passed)} checks passed, {len(warned)} warned (non-blocking): {warned_line}; {len(gaps)} source-months with
 missing reporters.</p>
+{_table(checks_by_table(passed, warned, tables), "checks-by-table")}
 <details><summary>Every check</summary>{_table(checks, "checks")}</details>
 <h3>Vintages</h3>
 {_table(vintages, "vintages")}
@@ -302,7 +359,8 @@ table {{ border-collapse: collapse; font-size: 0.85rem; margin: 1rem 0; }}
 th, td {{ border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; }}
 th {{ background: #f3f3f3; }}
 td {{ font-variant-numeric: tabular-nums; }}
-.scroll {{ overflow-x: auto; }}
+.scroll {{ overflow-x: auto; max-width: 100%; }}
+td {{ overflow-wrap: anywhere; }}
 code {{ font-size: 0.85rem; }}
 .banner {{ background: #fff3cd; border: 2px solid #b58900; padding: 0.75rem; font-weight: 600; }}
 </style>

@@ -69,6 +69,7 @@ select
     case when length(r.product_code) >= 6 and not contains(r.product_code, 'X') then left(r.product_code, 6) end
         as hs6,
     w.chp_tier,
+    coalesce(rc.code is not null or pf.is_export_restricted, false) as is_export_restricted,
     g.product_group,
     case
         when r.previous_value is null then 'added'
@@ -91,3 +92,8 @@ left join {{ ref('int_reference__watched_hs6') }} as w
     on left(r.product_code, 6) = w.hs6
     and w.hs_edition = case when r.period < date '2022-01-01' then 'HS2017' else 'HS2022' end
 left join {{ ref('sanctions_debate_goods') }} as g on left(r.product_code, 4) = g.hs4
+-- a Comext CN8 code on the list, or (Comtrade, HS6) a code with a restricted CN8 code under it
+left join {{ ref('eu_export_restricted_cn8') }} as rc on r.product_code = rc.code
+left join {{ ref('int_reference__product_flags') }} as pf
+    on length(r.product_code) = 6 and r.product_code = pf.hs6
+    and pf.hs_edition = case when r.period < date '2022-01-01' then 'HS2017' else 'HS2022' end

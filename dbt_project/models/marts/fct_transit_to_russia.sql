@@ -4,7 +4,7 @@
 -- months the warehouse covers for that side and country (a covered month without a row counts as zero); the
 -- months used are stated (baseline_*_months, baseline_first/last_month).
 --   transit_to_russia_belarus_usd = exports + re-exports to RU and BY, as the transit country reported them
---   transit_to_eu_ratio           = transit_to_russia_belarus_usd / eu_exports_usd
+--   onward_to_eu_exports_ratio           = transit_to_russia_belarus_usd / eu_exports_usd
 --   eu_exports_vs_baseline        = eu_exports_usd / baseline_eu_exports_usd
 --   transit_vs_baseline           = transit_to_russia_belarus_usd / baseline_transit_to_russia_belarus_usd
 with sides as (
@@ -75,13 +75,13 @@ select
     transit_to_russia_belarus_usd,
     case when eu_covered and partner_covered and eu_exports_usd > 0
         then round(transit_to_russia_belarus_usd / eu_exports_usd, 6)
-    end as transit_to_eu_ratio,
+    end as onward_to_eu_exports_ratio,
     case
         when not (eu_covered and partner_covered) then 'coverage: ' || coverage_flag
         when eu_exports_usd = 0 then 'no EU exports in the month'
     end as ratio_null_reason,
-    cast('{{ var("baseline_start") }}' as date) as baseline_start,
-    cast('{{ var("baseline_end") }}' as date) as baseline_end,
+    cast('{{ var("baseline_start") }}' as date) as baseline_window_start,
+    cast('{{ var("baseline_end") }}' as date) as baseline_window_end,
     baseline_first_month,
     baseline_last_month,
     baseline_eu_months,
