@@ -298,3 +298,28 @@ def test_report_shows_the_measures_and_flags_synthetic_data(demo: dict) -> None:
         ).fetchone()
     assert f"{top[0]}, {top[1]} (" in page
     assert early == (0,)
+
+
+def test_analyst_helper_reads_the_publication_as_polars_frames_read_only(demo: dict) -> None:
+    import polars as pl
+
+    from orchestration.lib.analyst import NoPublication, connect, frame, pandas_frame
+
+    top = frame(
+        "SELECT partner, sum(value_eur) AS eur FROM marts.fct_eu_exports WHERE period >= ? GROUP BY partner "
+        "ORDER BY eur DESC",
+        ["2022-01-01"],
+        path=demo["warehouse"],
+    )
+    assert isinstance(top, pl.DataFrame)
+    with duckdb.connect(str(demo["warehouse"]), read_only=True) as con:
+        expected = con.execute(
+            "SELECT partner, sum(value_eur) FROM marts.fct_eu_exports WHERE period >= '2022-01-01' GROUP BY ALL "
+            "ORDER BY 2 DESC"
+        ).fetchall()
+    assert list(top.iter_rows()) == expected
+    assert pandas_frame("SELECT count(*) AS n FROM marts.dim_products", path=demo["warehouse"])["n"][0] > 10_000
+    with connect(demo["warehouse"]) as con, pytest.raises(duckdb.Error):
+        con.execute("CREATE TABLE marts.x AS SELECT 1")
+    with pytest.raises(NoPublication, match="no published warehouse"):
+        frame("SELECT 1", path=demo["home"] / "nowhere.duckdb")
