@@ -15,6 +15,7 @@ from orchestration.lib.config import Settings
 from orchestration.lib.publication import (
     PublicationError,
     base_path,
+    incremental_schema_drift,
     latest_publication_id,
     prepare_build,
     publish,
@@ -176,3 +177,29 @@ def test_a_base_that_does_not_match_after_the_sync_is_replaced_by_a_full_copy(se
     assert "fct_eu_exports" in start.detail
     with duckdb.connect(str(start.path), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM marts.fct_eu_exports").fetchall() == [(6,)]
+
+
+def test_incremental_tables_whose_columns_changed_are_named_for_a_full_rebuild(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """An upgrade that adds a column to a month-partitioned mart: dbt cannot append to the old table, so the run
+    must rebuild every month; a table with exactly its documented columns, or one dbt does not build, is left."""
+    import json
+
+    from orchestration.lib.dbt_manifest import ensure_manifest
+
+    nodes = json.loads(ensure_manifest().read_text())["nodes"].values()
+    columns = {n["alias"]: list(n["columns"]) for n in nodes if n["resource_type"] == "model"}
+    build = tmp_path / "build.duckdb"
+    with duckdb.connect(str(build)) as con:
+        con.execute("CREATE SCHEMA marts")
+        for table, extra in (("fct_eu_exports", []), ("fct_partner_trade", ["legacy_column"])):
+            cols = ", ".join(f'"{c}" VARCHAR' for c in [*columns[table], *extra])
+            con.execute(f"CREATE TABLE marts.{table} ({cols})")
+        partner = [c for c in columns["fct_partner_trade"] if c != "is_export_restricted"]
+        con.execute(f"CREATE TABLE marts.fct_eu_exports_by_destination ({', '.join(f'{c} VARCHAR' for c in partner)})")
+        con.execute("CREATE TABLE marts.not_a_dbt_model (x INTEGER)")
+    assert incremental_schema_drift(settings, build) == [
+        "marts.fct_eu_exports_by_destination",
+        "marts.fct_partner_trade",
+    ]

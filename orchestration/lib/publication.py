@@ -180,6 +180,27 @@ def incremental_tables() -> dict[tuple[str, str], str]:
     return out
 
 
+def incremental_schema_drift(settings: Settings, build: Path) -> list[str]:
+    """Incremental tables of the build whose columns are not the ones their dbt model now documents (an upgrade
+    added or renamed a column). dbt refuses to append months to such a table (on_schema_change='fail'); the caller
+    rebuilds every month from the lake instead."""
+    from orchestration.lib.dbt_manifest import ensure_manifest
+
+    manifest = json.loads(ensure_manifest().read_text())
+    documented = {
+        (node["config"].get("schema") or node["schema"], node["alias"]): set(node["columns"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"
+    }
+    with duckdb_connection(settings, str(build), read_only=True) as con:
+        held: dict[tuple[str, str], set[str]] = {}
+        for schema, table, column in con.execute(
+            "SELECT schema_name, table_name, column_name FROM duckdb_columns() WHERE NOT internal"
+        ).fetchall():
+            held.setdefault((schema, table), set()).add(column)
+    return sorted(f"{s}.{t}" for (s, t), columns in documented.items() if (s, t) in held and held[(s, t)] != columns)
+
+
 def sync_to_publication(settings: Settings, target: Path, *, since_publication: int | None) -> str:
     """Bring the base (publication `since_publication`) up to the current publication, copying only what the
     publications since then changed: their windows' months of the incremental tables, and the small tables whole.

@@ -238,7 +238,8 @@ def build_report(warehouse: Path, out: Path, period: date | None = None) -> Path
             }
         )
         substitution = con.execute(
-            f"""SELECT year, product_key, chp_tier, is_export_restricted AS restricted, months_compared AS months,
+            f"""SELECT year::VARCHAR AS year, product_key, chp_tier, is_export_restricted AS restricted,
+                       months_compared AS months,
                        round(direct_fall_eur / 1e6, 2) AS direct_fall_eur_m,
                        round(transit_rise_eur / 1e6, 2) AS transit_rise_eur_m,
                        round(100 * substitution_ratio)::INTEGER AS substitution_pct,
@@ -248,7 +249,8 @@ def build_report(warehouse: Path, out: Path, period: date | None = None) -> Path
                 ORDER BY direct_fall_eur DESC, product_key LIMIT {TOP_PRODUCTS}"""
         ).df()
         unrecorded = con.execute(
-            """SELECT year, partner_country, product_keys_compared AS products, months_compared AS months,
+            """SELECT year::VARCHAR AS year, partner_country, product_keys_compared AS products,
+                      months_compared AS months,
                       round(additional_eu_exports_usd / 1e6, 2) AS additional_eu_exports_usd_m,
                       round(additional_partner_imports_usd / 1e6, 2) AS additional_partner_imports_usd_m,
                       round(100 * unrecorded_share)::INTEGER AS unrecorded_pct,
@@ -262,9 +264,12 @@ def build_report(warehouse: Path, out: Path, period: date | None = None) -> Path
                     GROUP BY product_key ORDER BY sum(baseline_value_eur) DESC, product_key LIMIT {TOP_PRODUCTS}
                 )
                 SELECT u.product_key, u.destination_kind,
+                       round(sum(u.value_eur) / 1e6, 2) AS eur_m,
                        round(sum(u.value_eur) / nullif(sum(u.quantity_kg), 0), 2) AS eur_per_kg,
                        round(sum(u.baseline_value_eur) / nullif(sum(u.baseline_quantity_kg), 0), 2)
-                           AS baseline_eur_per_kg
+                           AS baseline_eur_per_kg,
+                       CASE WHEN sum(u.quantity_kg) = 0 OR sum(u.baseline_quantity_kg) = 0
+                           THEN min(u.kg_null_reason) END AS note
                 FROM marts.fct_unit_values AS u JOIN top USING (product_key)
                 WHERE u.period = ? AND u.destination_kind IN ('direct', 'transit')
                 GROUP BY ALL ORDER BY u.product_key, u.destination_kind""",
@@ -360,7 +365,7 @@ th, td {{ border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; }}
 th {{ background: #f3f3f3; }}
 td {{ font-variant-numeric: tabular-nums; }}
 .scroll {{ overflow-x: auto; max-width: 100%; }}
-td {{ overflow-wrap: anywhere; }}
+td {{ overflow-wrap: break-word; }}
 code {{ font-size: 0.85rem; }}
 .banner {{ background: #fff3cd; border: 2px solid #b58900; padding: 0.75rem; font-weight: 600; }}
 </style>

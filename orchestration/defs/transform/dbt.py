@@ -23,7 +23,7 @@ from orchestration.defs.ingest.partners import (
 )
 from orchestration.defs.partitions import monthly_partitions, window_dates
 from orchestration.lib.config import DBT_PROJECT_DIR, load_settings
-from orchestration.lib.publication import prepare_build, prune_old_runs
+from orchestration.lib.publication import incremental_schema_drift, prepare_build, prune_old_runs
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # Only under `dagster dev`; the CLI, tests and CI run `dbt parse` first (orchestration.lib.dbt_manifest).
@@ -77,8 +77,23 @@ def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Ite
     start, end = window_dates(context)
     context.log.info(f"dbt build {start} .. {end} into {build}")
     dbt_vars = json.dumps({"min_period": start, "max_period": end})
+    args = ["build", "--vars", dbt_vars]
+    drifted = incremental_schema_drift(settings, build)
+    if drifted:
+        # An upgrade changed the columns of month-partitioned marts: appending the window's months is impossible,
+        # so every month the lake holds is rebuilt (the publication's sync copies such tables whole).
+        context.log.warning(
+            f"{', '.join(drifted)}: columns changed since the previous publication; rebuilding every month the "
+            "lake holds (dbt build --full-refresh)"
+        )
+        args = [
+            "build",
+            "--full-refresh",
+            "--vars",
+            json.dumps({"min_period": "1900-01-01", "max_period": "2999-12-01"}),
+        ]
     # Each run's dbt artefacts (run_results, logs) stay with the run's state, not in the source tree.
     target = settings.dbt_runs_dir / f"run-{context.run_id}"
     os.environ["DBT_LOG_PATH"] = str(target)
     prune_old_runs(settings.dbt_runs_dir, keep=DBT_RUNS_KEPT)
-    yield from dbt.cli(["build", "--vars", dbt_vars], context=context, target_path=target).stream()
+    yield from dbt.cli(args, context=context, target_path=target).stream()
