@@ -353,8 +353,8 @@ flagged / 12. Every input is a column of <code>marts.fct_circumvention_signals</
 missing reporters.</p>
 {_table(checks_by_table(passed, warned, tables), "checks-by-table")}
 <details><summary>Every check</summary>{_table(checks, "checks")}</details>
-<h3>Vintages</h3>
-{_table(vintages, "vintages")}
+<details><summary>Vintages: the {len(vintages)} source files of this publication, with their sha256</summary>
+{_table(vintages, "vintages")}</details>
 """
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>mirror-trade report {period:%Y-%m}</title>
