@@ -323,3 +323,30 @@ def test_analyst_helper_reads_the_publication_as_polars_frames_read_only(demo: d
         con.execute("CREATE TABLE marts.x AS SELECT 1")
     with pytest.raises(NoPublication, match="no published warehouse"):
         frame("SELECT 1", path=demo["home"] / "nowhere.duckdb")
+
+
+def test_every_mart_follows_the_naming_convention(demo: dict) -> None:
+    """README, "Things to know": money is DECIMAL and named *_eur/*_usd, ratios and shares are DOUBLE with a
+    *_null_reason beside them, baseline columns start with baseline_ (no baseline_start beside baseline_first_month)."""
+    with duckdb.connect(str(demo["warehouse"]), read_only=True) as con:
+        rows = con.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'marts'"
+        ).fetchall()
+    tables: dict[str, dict[str, str]] = defaultdict(dict)
+    for table, column, kind in rows:
+        tables[table][column] = kind
+    problems = []
+    for table, columns in tables.items():
+        for column, kind in columns.items():
+            if column.endswith(("_eur", "_usd")) and not kind.startswith("DECIMAL"):
+                problems.append(f"{table}.{column} is money but {kind}")
+            if column.endswith(("_ratio", "_share")) and kind != "DOUBLE":
+                problems.append(f"{table}.{column} is a ratio but {kind}")
+            if column in ("baseline_start", "baseline_end", "transit_to_eu_ratio", "present"):
+                problems.append(f"{table}.{column} is an old name")
+        if any(c.endswith(("_ratio", "_share")) for c in columns) and not any(
+            c.endswith("_null_reason") for c in columns
+        ):
+            problems.append(f"{table} has ratios without a *_null_reason")
+    assert len(tables) >= 18
+    assert problems == []
