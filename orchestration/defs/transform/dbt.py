@@ -23,11 +23,14 @@ from orchestration.defs.ingest.partners import (
 )
 from orchestration.defs.partitions import monthly_partitions, window_dates
 from orchestration.lib.config import DBT_PROJECT_DIR, load_settings
+from orchestration.lib.dbt_manifest import ensure_manifest
 from orchestration.lib.publication import prepare_build, prune_old_runs
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-# Only under `dagster dev`; the CLI, tests and CI run `dbt parse` first (orchestration.lib.dbt_manifest).
-dbt_project.prepare_if_dev()
+# Every loader of the code location gets a current manifest. `dagster dev` (which sets DAGSTER_IS_DEV_CLI) reloads
+# the location after an edit, so it parses every time, as dagster-dbt's prepare_if_dev would; but with the dbt next
+# to this interpreter, which prepare_if_dev cannot find unless the virtualenv is on PATH.
+ensure_manifest(force=bool(os.environ.get("DAGSTER_IS_DEV_CLI")))
 
 DBT_RUNS_KEPT = 30
 
