@@ -24,6 +24,7 @@ from orchestration.defs.ingest.partners import (
 from orchestration.defs.partitions import monthly_partitions, window_dates
 from orchestration.lib.config import DBT_PROJECT_DIR, load_settings
 from orchestration.lib.dbt_manifest import ensure_manifest
+from orchestration.lib.progress import progress_line
 from orchestration.lib.publication import prepare_build, prune_old_runs
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -84,4 +85,12 @@ def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Ite
     target = settings.dbt_runs_dir / f"run-{context.run_id}"
     os.environ["DBT_LOG_PATH"] = str(target)
     prune_old_runs(settings.dbt_runs_dir, keep=DBT_RUNS_KEPT)
-    yield from dbt.cli(["build", "--vars", dbt_vars], context=context, target_path=target).stream()
+    progress_line(context.log, f"dbt build {start[:7]}..{end[:7]}: started (build file: {start_of_build.how})")
+    built = tested = 0
+    for event in dbt.cli(["build", "--vars", dbt_vars], context=context, target_path=target).stream():
+        built += isinstance(event, dg.Output | dg.AssetMaterialization)
+        tested += isinstance(event, dg.AssetCheckResult | dg.AssetCheckEvaluation)
+        yield event
+    progress_line(
+        context.log, f"dbt build {start[:7]}..{end[:7]}: {built} models built, {tested} tests passed or warned"
+    )
