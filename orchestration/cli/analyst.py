@@ -73,11 +73,13 @@ def serve_docs(port: int, serve: bool, verbose: bool = False) -> int:
     target.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "MIRROR_TRADE_HOME": str(settings.home), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     env.setdefault("DBT_USE_COLORS", "false")
+    # dbt opens its database read-write: give it a copy, never the analysts' file (or, with nothing published yet,
+    # an empty file of its own: the dictionary then describes the models without the tables' catalog).
+    copy = target / "catalog-source.duckdb"
+    copy.unlink(missing_ok=True)
     if settings.published_warehouse.exists():
-        # dbt opens its database read-write: give it a copy, never the analysts' file.
-        copy = target / "catalog-source.duckdb"
         shutil.copyfile(settings.published_warehouse, copy)
-        env["MIRROR_TRADE_BUILD_DB"] = str(copy)
+    env["MIRROR_TRADE_BUILD_DB"] = str(copy)
     common = [
         "--project-dir",
         str(DBT_PROJECT_DIR),
@@ -118,7 +120,7 @@ def serve_docs(port: int, serve: bool, verbose: bool = False) -> int:
                     f"Choose another --port, or open {static} directly."
                 )
     else:
-        say("docs", f"or serve it: mirror-trade docs --port {port}")
+        say("docs", f"to serve it over HTTP instead: mirror-trade docs --port {port}")
     return 0
 
 

@@ -70,7 +70,9 @@ def tell_failure(command: str, text: str) -> None:
 
 
 def tell(paragraph: str) -> None:
-    print(textwrap.fill(paragraph, width=110), file=sys.stderr, flush=True)
+    # URLs and paths stay whole, so that they can be copied from the terminal.
+    text = textwrap.fill(paragraph, width=110, break_long_words=False, break_on_hyphens=False)
+    print(text, file=sys.stderr, flush=True)
 
 
 def months_between(start: str, end: str) -> list[str]:
