@@ -91,6 +91,4 @@ def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Ite
         built += isinstance(event, dg.Output | dg.AssetMaterialization)
         tested += isinstance(event, dg.AssetCheckResult | dg.AssetCheckEvaluation)
         yield event
-    progress_line(
-        context.log, f"dbt build {start[:7]}..{end[:7]}: {built} models built, {tested} tests passed or warned"
-    )
+    progress_line(context.log, f"dbt build {start[:7]}..{end[:7]}: {built} models built, {tested} tests run")
