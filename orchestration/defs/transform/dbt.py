@@ -85,7 +85,7 @@ def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Ite
     target = settings.dbt_runs_dir / f"run-{context.run_id}"
     os.environ["DBT_LOG_PATH"] = str(target)
     prune_old_runs(settings.dbt_runs_dir, keep=DBT_RUNS_KEPT)
-    progress_line(context.log, f"dbt build {start[:7]}..{end[:7]}: started (build file: {start_of_build.how})")
+    progress_line(context.log, f"dbt build {start[:7]}..{end[:7]}: started ({start_of_build.how} build database)")
     built = tested = 0
     for event in dbt.cli(["build", "--vars", dbt_vars], context=context, target_path=target).stream():
         built += isinstance(event, dg.Output | dg.AssetMaterialization)
