@@ -302,3 +302,15 @@ def test_docs_no_serve_writes_a_static_page_that_opens_from_the_file_system(tmp_
     page = static.read_text()
     assert "fct_mirror_flows" in page, "the manifest is inlined: no fetch of manifest.json from a server"
     assert not re.search(r"<script[^>]+src=", page)
+
+
+def test_a_setting_that_is_not_a_number_is_named_without_a_traceback(tmp_path: Path) -> None:
+    env = offline_env(tmp_path / "home") | {"MIRROR_TRADE_HTTP_MAX_ATTEMPTS": "five"}
+
+    result = cli(env, "nightly", timeout=60)
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "mirror-trade nightly: MIRROR_TRADE_HTTP_MAX_ATTEMPTS='five' is not a number" in " ".join(
+        result.stderr.split()
+    )

@@ -13,6 +13,7 @@ import typer
 from orchestration.cli import analyst, run, sample
 from orchestration.cli.common import FAILED, USAGE, CliError, tell_failure
 from orchestration.cli.run import RunLocked, run_lock, run_pipeline
+from orchestration.lib.config import ConfigError
 
 __all__ = ["RunLocked", "app", "main", "run_lock", "run_pipeline"]
 
@@ -50,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         tell_failure(command, str(exc))
         return exc.code
+    except ConfigError as exc:
+        tell_failure(command, f"{exc}; fix or unset it (the README's Configuration section lists the settings)")
+        return USAGE
     except OSError as exc:
         # A file or folder the command needs cannot be read or written (full disk, permissions, a missing path).
         tell_failure(command, f"{exc.strerror or exc}: {exc.filename or ''}; nothing was published by this command")
