@@ -23,10 +23,11 @@ from orchestration.lib.config import SAMPLE_DATA_DIR, Settings, load_settings
 
 SAMPLE_TRANSIT_COUNTRIES = ("AM", "GE", "KG", "KZ", "UZ")
 SAMPLE_MONTH_FILE = re.compile(r"^full_v2_(\d{4})(\d{2})\.7z$")
-SOURCE_HINT = (
+CHECK_SOURCES = (
     "Check the network connection and the source URLs (MIRROR_TRADE_COMEXT_URL, MIRROR_TRADE_COMTRADE_URL, "
-    "MIRROR_TRADE_ECB_URL), then run the same months again; `mirror-trade demo` works without network."
+    "MIRROR_TRADE_ECB_URL)"
 )
+OFFLINE = "`mirror-trade demo` works without network"
 
 Verbose = Annotated[
     bool, typer.Option("--verbose", "-v", help="Show everything: dbt's START/PASS lines and the Dagster log.")
@@ -170,7 +171,7 @@ def _conclude(result: Any, start: str, end: str, settings: Settings, command: st
         reasons += _blocking_failures(result)
     hints = []
     if unavailable:
-        hints.append(SOURCE_HINT)
+        hints.append(f"{CHECK_SOURCES}, then run the same months again; {OFFLINE}.")
     if quarantined:
         hints.append(f"The rejected files are kept under {settings.quarantine_dir}; a new release is checked again.")
     if not result.success:
@@ -314,7 +315,7 @@ def run_nightly(verbose: bool = False) -> int:
     except SourceError as exc:
         raise CliError(
             f"the release check failed: {exc}. It asks each source's listing once (no data is downloaded); "
-            f"nothing was run or published. {SOURCE_HINT.replace('the same months', 'it')}"
+            f"nothing was run or published. {CHECK_SOURCES}, then run it again; {OFFLINE}."
         ) from None
     if not plan.months:
         say("nightly", f"{plan.summary()}; nothing published")
@@ -345,13 +346,12 @@ def run_demo(start: str | None, end: str | None, verbose: bool = False) -> int:
     (and synthetic partner data), over local HTTP, for the sample's months only."""
     settings = load_settings()
     months = sample_months()
+    start, end = start or months[0], end or months[-1]
     if os.environ.get("MIRROR_TRADE_COMEXT_URL") or (
         os.environ.get("MIRROR_TRADE_DEMO_OFFLINE") != "1" and _eurostat_reachable(settings.comext_url)
     ):
-        start, end = start or months[0], end or months[-1]
         say("demo", f"using the live sources ({settings.comext_url}, {settings.comtrade_url})")
         return run_pipeline(start, end, settings, command="demo", verbose=verbose)
-    start, end = start or months[0], end or months[-1]
     if end < start:
         raise CliError(f"--end {end} is before --start {start}", USAGE)
     outside = [f"{p[:4]}-{p[4:]}" for p in months_between(start, end) if f"{p[:4]}-{p[4:]}" not in months]
