@@ -189,9 +189,7 @@ def _conclude(result: Any, start: str, end: str, settings: Settings, command: st
     tell(paragraph)
     from orchestration.lib.alerts import send_alert
 
-    problem = send_alert(
-        f"mirror-trade {paragraph}", {"run_id": result.run_id, "status": "failed" if failed else "partial"}
-    )
+    problem = send_alert(paragraph, {"run_id": result.run_id, "status": "failed" if failed else "partial"})
     if problem:
         tell_failure(command, problem)
     return 1
