@@ -11,10 +11,15 @@ demo: setup
 
 setup: $(VENV)/.installed
 
+# The quiet steps take minutes: each says first what it is doing.
 $(VENV)/.installed: requirements.lock pyproject.toml
+	@echo "setup: creating the virtualenv $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
+	@echo "setup: installing the pinned dependencies of requirements.lock (a few minutes)"
 	$(BIN)/pip install --quiet -r requirements.lock
+	@echo "setup: installing mirror-trade itself (editable)"
 	$(BIN)/pip install --quiet --no-deps -e .
+	@echo "setup: parsing the dbt project (dbt_project/target/manifest.json)"
 	$(BIN)/python -c "from orchestration.lib.dbt_manifest import ensure_manifest; ensure_manifest()"
 	touch $@
 
@@ -27,9 +32,8 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The Dagster UI: asset graph, checks and the nightly schedule.
+# The Dagster UI: asset graph, checks and the nightly schedule. Loading the code location parses the dbt project.
 dev: setup
-	$(BIN)/python -c "from orchestration.lib.dbt_manifest import ensure_manifest; ensure_manifest()"
 	DAGSTER_HOME=$${DAGSTER_HOME:-$${MIRROR_TRADE_HOME:-$$(pwd)/data}/dagster} \
 		sh -c 'mkdir -p "$$DAGSTER_HOME" && { [ -f "$$DAGSTER_HOME/dagster.yaml" ] || cp orchestration/dagster.yaml "$$DAGSTER_HOME/"; } && $(BIN)/dagster dev'
 

@@ -225,7 +225,10 @@ def main() -> None:
         ingest_new.step = f"ingest of {dashed(new)} with {len(history)} months held"
         ingest_new.detail = f"{info['check']}; GX start-up {info['gx_startup_seconds']:.1f} s not counted"
         results.append(ingest_new)
-        one, _ = timed("new month", [MIRROR_TRADE, "run", "--start", dashed(new), "--end", dashed(new)], env, log)
+        # --verbose: the Dagster log's "build file" line says how the build started (build_start).
+        one, _ = timed(
+            "new month", [MIRROR_TRADE, "run", "--verbose", "--start", dashed(new), "--end", dashed(new)], env, log
+        )
         one.step = f"new month: dbt build + checks + publication of {dashed(new)} into {len(history)} months"
         one.detail = build_start(log)
         results.append(one)

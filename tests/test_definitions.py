@@ -65,3 +65,65 @@ def test_instance_config_runs_one_run_at_a_time(tmp_path) -> None:
     shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", tmp_path / "dagster.yaml")
     instance = dg.DagsterInstance.from_config(str(tmp_path))
     assert instance.run_coordinator.get_run_queue_config().max_concurrent_runs == 1
+
+
+LOADED = """
+import json
+from orchestration.definitions import defs
+
+repo = defs.get_repository_def()
+graph = repo.asset_graph
+print(json.dumps({
+    "assets": sorted(k.to_user_string() for k in graph.get_all_asset_keys()),
+    "checks": sorted(k.name for k in graph.asset_check_keys),
+    "jobs": sorted(j.name for j in repo.get_all_jobs()),
+    "schedules": sorted(s.name for s in repo.schedule_defs),
+    "sensors": sorted(s.name for s in repo.sensor_defs),
+}))
+"""
+
+
+def test_the_code_location_loads_as_dagster_dev_loads_it_without_the_venv_on_path(tmp_path) -> None:
+    """`make dev` runs `dagster dev` with a PATH that need not hold the virtualenv; dbt must still be found."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from orchestration.lib.config import REPO_ROOT
+
+    bin_dir = Path(sys.executable).parent
+    env = {
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "PATH": "/usr/bin:/bin",
+        "DAGSTER_HOME": str(tmp_path / "dagster"),
+        "DAGSTER_IS_DEV_CLI": "1",  # what `dagster dev` sets for its code servers: dagster-dbt prepares then
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    (tmp_path / "dagster").mkdir()
+    assert shutil.which("dbt", path=env["PATH"]) is None, "the test needs a PATH without dbt"
+
+    validate = subprocess.run(
+        [str(bin_dir / "dagster"), "definitions", "validate", "-m", "orchestration.definitions"],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert validate.returncode == 0, validate.stdout[-3000:] + validate.stderr[-3000:]
+    assert "Validation successful" in validate.stdout + validate.stderr
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", LOADED], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    found = json.loads(loaded.stdout.splitlines()[-1])
+    assert {"raw/comext_monthly", "marts/fct_mirror_flows", "published/warehouse"} <= set(found["assets"])
+    assert {"gx_raw_comext_monthly", "gx_fct_eu_exports", "source_available"} <= set(found["checks"])
+    assert "mirror_trade_pipeline" in found["jobs"]
+    assert found["schedules"] == ["nightly"]
+    assert set(found["sensors"]) == {"alert_on_run_failure", "release_sensor"}

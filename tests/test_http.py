@@ -85,8 +85,15 @@ def test_gives_up_with_a_clear_error_and_leaves_nothing(served: EurostatFileServ
         fetch(served, dest, Sleeps())
     message = str(err.value)
     assert message.startswith(f"Comext 2022-01 {NAME}: gave up after 3 attempts")
-    assert message.count("HTTP 503") == 3
+    assert message.endswith("failures: HTTP 503 (3 times)"), "the same failure once, with its count"
     assert list(dest.iterdir()) == [], "no partial or final file may remain"
+
+
+def test_different_failures_are_each_named_in_their_order(served: EurostatFileServer, dest: Path) -> None:
+    served.inject(NAME, "503", "503", "502")
+    with pytest.raises(SourceError) as err:
+        fetch(served, dest, Sleeps())
+    assert str(err.value).endswith("failures: HTTP 503 (2 times); HTTP 502")
 
 
 def test_truncated_body_is_retried_and_never_kept(served: EurostatFileServer, dest: Path) -> None:

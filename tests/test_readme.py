@@ -350,3 +350,11 @@ def test_every_mart_follows_the_naming_convention(demo: dict) -> None:
             problems.append(f"{table} has ratios without a *_null_reason")
     assert len(tables) >= 18
     assert problems == []
+
+
+def test_report_of_a_month_outside_the_publication_is_refused(demo: dict, tmp_path: Path) -> None:
+    result = cli(demo, "report", "--period", "2019-03", "--out", str(tmp_path / "r.html"))
+    assert result.returncode == 2
+    assert "2019-03 is not in the publication" in result.stderr and "2021-01 to 2022-06" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "r.html").exists()

@@ -93,6 +93,10 @@ class Settings:
         return self.parquet_dir / "comext"
 
 
+class ConfigError(ValueError):
+    """A setting in the environment is not what it must be; the message names the variable and its value."""
+
+
 def _float_env(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -100,7 +104,7 @@ def _float_env(name: str, default: float) -> float:
     try:
         return float(raw)
     except ValueError as exc:
-        raise ValueError(f"{name}={raw!r} is not a number") from exc
+        raise ConfigError(f"{name}={raw!r} is not a number") from exc
 
 
 def _list_env(name: str) -> tuple[str, ...]:

@@ -1,4 +1,5 @@
-"""`dbt parse` before Dagster loads the dbt assets (prepare_if_dev only does it under `dagster dev`)."""
+"""`dbt parse` before Dagster loads the dbt assets, with the dbt of this interpreter: dagster-dbt's own preparation
+(`DbtProject.prepare_if_dev`) runs a bare `dbt`, which fails whenever the virtualenv is not on PATH (`make dev`)."""
 
 from __future__ import annotations
 
@@ -25,9 +26,9 @@ def _newest_source_mtime() -> float:
     return newest
 
 
-def ensure_manifest() -> Path:
-    """Parse the dbt project when its manifest is missing or older than any project file."""
-    if MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_source_mtime():
+def ensure_manifest(force: bool = False) -> Path:
+    """Parse the dbt project when its manifest is missing or older than any project file, or when `force`d."""
+    if not force and MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_source_mtime():
         return MANIFEST
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     result = subprocess.run(

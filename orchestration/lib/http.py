@@ -120,8 +120,19 @@ def download_file(
             headers=headers,
         )
     raise SourceError(
-        f"{what}: gave up after {policy.max_attempts} attempts to download {url}; failures: {'; '.join(history)}"
+        f"{what}: gave up after {policy.max_attempts} attempts to download {url}; failures: {_collapsed(history)}"
     )
+
+
+def _collapsed(history: list[str]) -> str:
+    """'a; a; a; b' -> 'a (3 times); b': the same failure once, with its count."""
+    runs: list[list] = []
+    for reason in history:
+        if runs and runs[-1][0] == reason:
+            runs[-1][1] += 1
+        else:
+            runs.append([reason, 1])
+    return "; ".join(reason if count == 1 else f"{reason} ({count} times)" for reason, count in runs)
 
 
 def _attempt(

@@ -12,6 +12,7 @@ from orchestration.lib import fetch_status
 from orchestration.lib.comext_ingest import period_of_partition
 from orchestration.lib.config import Settings
 from orchestration.lib.errors import SourceError
+from orchestration.lib.progress import progress_line
 
 
 class MonthResult(Protocol):
@@ -67,10 +68,12 @@ def ingest_months(
             month = ingest(period)
         except SourceError as exc:
             context.log.error(str(exc))
+            progress_line(context.log, f"{source} {period[:4]}-{period[4:]}: not fetched (the run's summary says why)")
             unavailable[period] = str(exc)
             fetch_status.record(settings, source, period, "failed", str(exc))
             continue
         fetch_status.record(settings, source, period, "rejected" if month.status == "rejected" else "ok")
+        progress_line(context.log, f"{source} {period[:4]}-{period[4:]}: {month.status}, {month.rows:,} rows")
         months.append(month)
         done: Sequence[M] = months
         bar.set_postfix(rows=f"{sum(m.rows for m in done):,}", MB=f"{sum(map(downloaded, done)) / 1e6:.1f}")

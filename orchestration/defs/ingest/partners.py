@@ -13,6 +13,7 @@ from orchestration.lib.comtrade_ingest import ingest_month, scope
 from orchestration.lib.config import load_settings
 from orchestration.lib.errors import SourceError
 from orchestration.lib.http import new_session
+from orchestration.lib.progress import progress_line
 
 RAW_COMTRADE_KEY = dg.AssetKey(["raw", "comtrade_monthly"])
 RAW_COMTRADE_AVAILABILITY_KEY = dg.AssetKey(["raw", "comtrade_availability"])
@@ -150,6 +151,11 @@ def raw_ecb_exchange_rates(context: dg.AssetExecutionContext) -> dg.MaterializeR
         fetch_status.record(
             settings, "ecb", period, "failed" if period in unavailable else "ok", unavailable.get(period)
         )
+    progress_line(
+        context.log,
+        f"ecb {periods[0][:4]}-{periods[0][4:]}..{periods[-1][:4]}-{periods[-1][4:]}: {len(rates)} monthly rates"
+        + (f", {len(unavailable)} months without one (the run's summary says why)" if unavailable else ""),
+    )
     return dg.MaterializeResult(
         metadata={
             "rates": dg.MetadataValue.json({r.period: str(r.usd_per_eur) for r in rates}),

@@ -5,6 +5,7 @@ import dagster as dg
 from orchestration.defs.ingest.availability import CONTAINED_CHECKS
 from orchestration.defs.partitions import monthly_partitions, window_dates
 from orchestration.lib.config import load_settings
+from orchestration.lib.progress import progress_line
 from orchestration.lib.publication import publish
 from orchestration.lib.report import build_report
 
@@ -55,7 +56,7 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     outcome = publish(
         settings, context.run_id, window=window_dates(context), checks_passed=passed, checks_warned=warned
     )
-    context.log.info(outcome.message)
+    progress_line(context.log, outcome.message)
     report = None
     if outcome.published:
         # The report sits next to the publication. It reads the published file, so a failure here cannot

@@ -7,6 +7,7 @@ import duckdb
 
 from orchestration.lib.config import duckdb_connection, load_settings
 from orchestration.lib.expectations import SuiteResult, validate_relation
+from orchestration.lib.progress import progress_line
 from orchestration.lib.publication import build_path
 
 
@@ -125,6 +126,10 @@ def run_mart_suite(op: dg.OpExecutionContext, mart: MartSuite) -> dg.AssetCheckR
         op.log.info(result.describe())
     failures = [r.describe() for r in results if not r.success]
     empty_ok = mart.allow_empty and not results
+    verdict = "failed" if failures else ("passed" if results or empty_ok else f"failed: no months in {mart.table}")
+    checked = [r.period for r in results]
+    span = f" ({checked[0]}{'..' + checked[-1] if len(checked) > 1 else ''})" if checked else ""
+    progress_line(op.log, f"check gx_{mart.name}: {verdict}{span}")
     return dg.AssetCheckResult(
         passed=(bool(results) or empty_ok) and not failures,
         severity=dg.AssetCheckSeverity.ERROR,

@@ -23,11 +23,15 @@ from orchestration.defs.ingest.partners import (
 )
 from orchestration.defs.partitions import monthly_partitions, window_dates
 from orchestration.lib.config import DBT_PROJECT_DIR, load_settings
+from orchestration.lib.dbt_manifest import ensure_manifest
+from orchestration.lib.progress import progress_line
 from orchestration.lib.publication import incremental_schema_drift, prepare_build, prune_old_runs
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-# Only under `dagster dev`; the CLI, tests and CI run `dbt parse` first (orchestration.lib.dbt_manifest).
-dbt_project.prepare_if_dev()
+# Every loader of the code location gets a current manifest. `dagster dev` (which sets DAGSTER_IS_DEV_CLI) reloads
+# the location after an edit, so it parses every time, as dagster-dbt's prepare_if_dev would; but with the dbt next
+# to this interpreter, which prepare_if_dev cannot find unless the virtualenv is on PATH.
+ensure_manifest(force=bool(os.environ.get("DAGSTER_IS_DEV_CLI")))
 
 DBT_RUNS_KEPT = 30
 
@@ -96,4 +100,10 @@ def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Ite
     target = settings.dbt_runs_dir / f"run-{context.run_id}"
     os.environ["DBT_LOG_PATH"] = str(target)
     prune_old_runs(settings.dbt_runs_dir, keep=DBT_RUNS_KEPT)
-    yield from dbt.cli(args, context=context, target_path=target).stream()
+    progress_line(context.log, f"dbt build {start[:7]}..{end[:7]}: started ({start_of_build.how} build database)")
+    built = tested = 0
+    for event in dbt.cli(args, context=context, target_path=target).stream():
+        built += isinstance(event, dg.Output | dg.AssetMaterialization)
+        tested += isinstance(event, dg.AssetCheckResult | dg.AssetCheckEvaluation)
+        yield event
+    progress_line(context.log, f"dbt build {start[:7]}..{end[:7]}: {built} models built, {tested} tests run")
