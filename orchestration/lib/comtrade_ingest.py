@@ -61,6 +61,8 @@ class ReporterMonth:
     files: list[str] = field(default_factory=list)
     # HS codes asked for ('AG6' = every HS6): a code outside them is not covered, which is not a zero.
     products: list[str] = field(default_factory=list)
+    # Partners asked for (M49): trade with a country outside them is not covered either.
+    partners: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -239,6 +241,7 @@ def _fetch_vintage(
         write_revisions(settings, rm, previous[-1] if previous else None, folder, manifest, api.keyed)
     rm.manifest_sha256 = sha256_of(folder / MANIFEST)
     rm.products = manifest["products"]
+    rm.partners = manifest["partners"]
     rm.records = manifest["records"]
     rm.files = [str(folder / f["name"]) for f in manifest["files"]]
 
@@ -338,10 +341,10 @@ def _write_availability(con: duckdb.DuckDBPyConnection, month: ComtradeMonth, re
                reporter VARCHAR, reporter_m49 INTEGER, period VARCHAR, released BOOLEAN, status VARCHAR,
                first_released VARCHAR, last_released VARCHAR, dataset_checksum VARCHAR, total_records BIGINT,
                records_fetched BIGINT, previous_vintage_records BIGINT, vintage VARCHAR, manifest_sha256 VARCHAR,
-               scope VARCHAR, products VARCHAR[], retrieved_at VARCHAR)"""
+               scope VARCHAR, products VARCHAR[], retrieved_at VARCHAR, partners INTEGER[])"""
     )
     con.executemany(
-        "INSERT INTO availability VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO availability VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 r.reporter,
@@ -360,6 +363,7 @@ def _write_availability(con: duckdb.DuckDBPyConnection, month: ComtradeMonth, re
                 month.scope,
                 r.products,
                 retrieved_at,
+                r.partners,
             )
             for r in month.reporters
         ],
