@@ -2,6 +2,8 @@
 
 Reporters: Kazakhstan (398) publishes total rows plus their mode-of-transport breakdown, and an HS4 row beside
 its HS6 rows; Armenia (51) publishes only rows split by mode of transport; Georgia (268) has released nothing.
+With `routes`, Armenia also exports to Kazakhstan what Kazakhstan sends on to Russia: the middle leg of the
+three-hop route EU -> AM -> KZ -> RU.
 """
 
 from __future__ import annotations
@@ -30,12 +32,12 @@ def _imports(period: str, reporter: int, partner: int, cmd: str, value: float, *
     )
 
 
-def _exports(period: str, reporter: int, flow: str, cmd: str, value: float, **kw) -> dict:
+def _exports(period: str, reporter: int, flow: str, cmd: str, value: float, partner: int = RU, **kw) -> dict:
     return record(
         period=period,
         reporterCode=reporter,
         flowCode=flow,
-        partnerCode=RU,
+        partnerCode=partner,
         cmdCode=cmd,
         primaryValue=value,
         cifvalue=None,
@@ -69,10 +71,19 @@ def month(period: str, scale: int) -> list[dict]:
     ]
 
 
-def expected_totals(period_date, scale: int) -> set[tuple]:
+def route_month(period: str, scale: int) -> list[dict]:
+    """Armenia's exports of 854231 to Kazakhstan, split by mode of transport only (as Armenia reports)."""
+    return [
+        _exports(period, AM, "X", "854231", 1000.25 * scale, partner=KZ, motCode=2100),
+        _exports(period, AM, "X", "854231", 234.31 * scale, partner=KZ, motCode=1000),
+    ]
+
+
+def expected_totals(period_date, scale: int, routes: bool = False) -> set[tuple]:
     """(period, reporter, flow, partner, hs_code, value_usd) as fct_partner_trade must hold them."""
     s = Decimal(scale)
-    return {
+    route = {(period_date, "AM", "X", "KZ", "854231", Decimal("1234.56") * s)} if routes else set()
+    return route | {
         (period_date, "KZ", "M", "DE", "854231", Decimal("1000") * s),
         (period_date, "KZ", "M", "DE", "8542", Decimal("1500") * s),
         (period_date, "KZ", "M", "FR", "851762", Decimal("250") * s),
@@ -83,11 +94,11 @@ def expected_totals(period_date, scale: int) -> set[tuple]:
     }
 
 
-def world(periods: dict[str, int]) -> tuple[list[dict], list[dict]]:
+def world(periods: dict[str, int], routes: bool = False) -> tuple[list[dict], list[dict]]:
     """Records and getDa rows for {period: scale}; Georgia never released."""
     records, avail = [], []
     for period, scale in periods.items():
-        rows = month(period, scale)
+        rows = month(period, scale) + (route_month(period, scale) if routes else [])
         records += rows
         for reporter in (KZ, AM):
             count = sum(1 for r in rows if r["reporterCode"] == reporter)

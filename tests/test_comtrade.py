@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib.comtrade import PREVIEW_CAP, ComtradeApi, Query, Throttle
-from orchestration.lib.comtrade_ingest import ingest_month, lake_path, partners, revisions_path
+from orchestration.lib.comtrade import FLOWS, PREVIEW_CAP, ComtradeApi, Query, Throttle
+from orchestration.lib.comtrade_ingest import call_plan, ingest_month, lake_path, partners, products, revisions_path
 from orchestration.lib.comtrade_server import ComtradeServer, availability, record
 from orchestration.lib.config import Settings
 from orchestration.lib.errors import FormatError, SourceError
@@ -258,3 +258,50 @@ def test_a_revised_release_records_what_changed_for_the_watched_codes(settings: 
             FROM '{revisions_path(settings, PERIOD, 398, kz2.vintage)}'"""
     ).fetchall()
     assert rows == [("KZ", "M", 276, "854231", "C00/0/0/0", Decimal("1000.0000"), Decimal("1200.0000"), False)]
+
+
+def test_call_plan_reaches_partners_beyond_the_eu_under_the_cap_and_resumes_after_a_crash(settings: Settings) -> None:
+    settings = with_reporters(settings, "KZ", "AM")
+    codes = products(settings, keyed=False)
+    assert {"870323", "870340", "8703"} <= set(codes), "HS6 of the debate's goods and their HS4 total"
+    assert {"854150", "854151", "854159"} <= set(codes), "both HS editions"
+    # Kazakhstan trades every watched code with Armenia (a configured country), three members, Russia, and the
+    # USA (outside the scope), in three flows split by mode of transport: 600 records in scope per first call.
+    combos = [(c, p, f, m) for c in codes for p in (51, 251, 276, 380, 643, 842) for f in FLOWS[:3] for m in (0, 2100)]
+    rows = [
+        record(period=PERIOD, reporterCode=398, flowCode=f, partnerCode=p, cmdCode=c, motCode=m, primaryValue=i + 1.0)
+        for i, (c, p, f, m) in enumerate(combos)
+    ]
+    rows.append(
+        record(period=PERIOD, reporterCode=51, flowCode="X", partnerCode=398, cmdCode="854231", primaryValue=7.0)
+    )
+    wanted = [r for r in rows if r["partnerCode"] != 842]
+    avail = [
+        availability(398, PERIOD, len(rows) - 1, "c-kz", "2022-03-15T00:00:00"),
+        availability(51, PERIOD, 1, "c-am", "2022-03-15T00:00:00"),
+    ]
+    plan = call_plan(settings, False, [PERIOD])
+    chunks = -(-len(codes) // 20)
+    assert (plan.data_calls, plan.calls) == (2 * chunks, 2 * chunks + 1)
+    assert "minutes" in plan.describe()
+
+    with ComtradeServer(rows, avail) as server:
+        server.inject("preview", "html200")
+        server.faults["preview"].extendleft([None] * 3)  # three calls go through, the fourth fails
+        with pytest.raises(SourceError):
+            ingest_month(settings, api_for(server), PERIOD, log=lambda _: None)
+        kept = {p.name for p in (settings.raw_dir / "comtrade" / PERIOD / "398").glob("*/q-*.json")}
+        assert len(kept) == 3
+        first = [r for r in server.requests if "/preview/" in r]
+        month = ingest_month(settings, api_for(server), PERIOD, log=lambda _: None)
+        second = [r for r in server.requests if "/preview/" in r][len(first) :]
+
+    assert month.status == "loaded", month.check.failures
+    assert not set(second) & set(first[:3]), "responses held are not asked for again"
+    assert any("reporterCode=398" in r and "51" in r.split("partnerCode=")[1].split("&")[0].split(",") for r in first)
+    assert not any("842" in r.split("partnerCode=")[1].split("&")[0].split(",") for r in first + second)
+    leaves = [Path(f) for r in month.reporters for f in r.files]
+    assert all(sum_values([leaf])[0] < PREVIEW_CAP for leaf in leaves), "every response kept is under the cap"
+    assert len(first) + len(second) - 1 > plan.data_calls, "first calls that hit the cap were split"
+    got = duckdb.execute(f"SELECT count(*), sum(primaryValue) FROM '{lake_path(settings, PERIOD)}'").fetchall()[0]
+    assert got == (len(wanted), Decimal(str(sum(r["primaryValue"] for r in wanted))).quantize(Decimal("0.0001")))

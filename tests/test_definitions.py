@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
+from orchestration.defs.quality.marts import MART_SUITES
 from orchestration.lib.config import EXPECTATIONS_DIR
 from orchestration.lib.dbt_manifest import ensure_manifest
 
@@ -50,7 +51,11 @@ def test_mart_checks_block_and_raw_checks_are_contained(defs: dg.Definitions) ->
         "fct_circumvention_signals",
         "signal_coverage",
         "dim_products",
+        "fct_trade_routes",
+        "fct_route_member_states",
     } <= set(marts), "every research measure has a blocking GX suite"
+    # every mart suite on disk is registered (MART_SUITES), and the other way round
+    assert sorted(marts) == sorted(m.name for m in MART_SUITES)
     assert set(specs) == {"gx_raw_comext_monthly", "gx_raw_comtrade_monthly"} | {f"gx_{m}" for m in marts}
     assert all(specs[f"gx_{m}"].blocking for m in marts), "a mart that fails its checks is never published"
     assert not specs["gx_raw_comext_monthly"].blocking, "a raw month that fails is quarantined; the rest goes on"

@@ -52,7 +52,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     served.mkdir()
     copy_sample(served, "202201", "202203")
     rewrite_sample("202202", served, lambda lines: lines + EXTRA_202202)
-    records, availability = partner_data.world({"202201": 1, "202202": 2})
+    records, availability = partner_data.world({"202201": 1, "202202": 2}, routes=True)
     with (
         EurostatFileServer(served) as server,
         ComtradeServer(records, availability) as comtrade,
@@ -157,7 +157,10 @@ def test_two_real_months_are_published_with_values_equal_to_the_raw_files(world:
         ):
             assert check in log[3]
         assert any("unique_combination_fct_eu_exports" in c for c in log[3])
-        assert log[4] == ["marts/source_coverage:all_true_source_coverage_month_complete"], "Georgia never released"
+        assert log[4] == [
+            "marts/fct_partner_trade:partner_hs4_rows_equal_their_hs6_leaves",  # KZ's 8542 and AM's 8703 HS4 rows
+            "marts/source_coverage:all_true_source_coverage_month_complete",  # Georgia never released
+        ]
         assert [(g["source"], g["missing"]) for g in log[5]] == [("comtrade", ["GE"]), ("comtrade", ["GE"])]
         schemas = {r[0] for r in con.execute("SELECT DISTINCT table_schema FROM information_schema.tables").fetchall()}
         assert schemas == {"marts", "reference"}, "build-only views never reach analysts"
@@ -170,8 +173,8 @@ def test_partner_totals_equal_hand_computed_sums_of_the_served_rows(world: dict)
                 "SELECT period, reporter, flow, partner, hs_code, value_usd FROM marts.fct_partner_trade"
             ).fetchall()
         )
-        assert rows == partner_data.expected_totals(date(2022, 1, 1), 1) | partner_data.expected_totals(
-            date(2022, 2, 1), 2
+        assert rows == partner_data.expected_totals(date(2022, 1, 1), 1, routes=True) | partner_data.expected_totals(
+            date(2022, 2, 1), 2, routes=True
         )
         aggregation = dict(
             con.execute(
@@ -185,7 +188,7 @@ def test_partner_totals_equal_hand_computed_sums_of_the_served_rows(world: dict)
             """SELECT reporter, list(is_present ORDER BY period), list(row_count ORDER BY period)
                FROM marts.source_coverage WHERE source = 'comtrade' GROUP BY 1 ORDER BY 1"""
         ).fetchall()
-        assert coverage == [("AM", [True, True], [5, 5]), ("GE", [False, False], [0, 0]), ("KZ", [True, True], [8, 8])]
+        assert coverage == [("AM", [True, True], [7, 7]), ("GE", [False, False], [0, 0]), ("KZ", [True, True], [8, 8])]
 
 
 def _half_up(value: Decimal) -> Decimal:
@@ -260,6 +263,64 @@ def test_mirror_rows_recomputed_from_the_raw_files_agree_to_the_cent(world: dict
                     assert gap_got == _half_up(eu_usd * Decimal("1.06")) - partner, (period, country, hs6)
                     checked += 1
     assert checked >= 8
+
+
+def _raw_flow_total(home: Path, period: str, reporter_m49: int, flows: set[str], partner_m49: int, hs6: str) -> Decimal:
+    """A reporter's flows to one partner for one code, straight from the raw responses of its vintage: the total
+    rows when there are, else the rows split by mode of transport only."""
+    (manifest_path,) = (home / "raw" / "comtrade" / period / str(reporter_m49)).glob("*/manifest.json")
+    manifest = json.loads(manifest_path.read_text())
+    total = Decimal(0)
+    for flow in flows:
+        recs = [
+            rec
+            for entry in manifest["files"]
+            for rec in json.loads((manifest_path.parent / entry["name"]).read_text())["data"]
+            if (rec["flowCode"], rec["partnerCode"], rec["cmdCode"]) == (flow, partner_m49, hs6)
+        ]
+        totals = [
+            r for r in recs if (r["customsCode"], r["motCode"], r["mosCode"], r["partner2Code"]) == ("C00", 0, "0", 0)
+        ]
+        by_mode = [
+            r
+            for r in recs
+            if r["motCode"] != 0 and (r["customsCode"], r["mosCode"], r["partner2Code"]) == ("C00", "0", 0)
+        ]
+        total += sum(Decimal(str(r["primaryValue"])) for r in (totals or by_mode))
+    return total
+
+
+def test_a_three_hop_route_rebuilt_from_the_raw_files_agrees_to_the_cent(world: dict) -> None:
+    # EU -> Armenia (Comext) -> Kazakhstan (Armenia's exports, split by mode of transport) -> Russia (Kazakhstan's
+    # exports and re-exports)
+    home = world["home"]
+    with duckdb.connect(str(published(world)), read_only=True) as con:
+        for period in ("202201", "202202"):
+            (archive,) = (home / "raw" / "comext" / period).glob("*/full_v2_*.7z")
+            eu_eur = sum(
+                (
+                    v
+                    for (_, _, partner, cn8), v in expected_exports(archive).items()
+                    if partner == "AM" and cn8[:6] == "854231"
+                ),
+                Decimal(0),
+            )
+            first = _half_up(eu_eur * _raw_rate(home, period))
+            middle = _raw_flow_total(home, period, 51, {"X", "RX"}, 398, "854231")
+            last = _raw_flow_total(home, period, 398, {"X", "RX"}, 643, "854231")
+            assert first > 0 and middle > 0 and last > 0, "every leg carries goods"
+            got = con.execute(
+                """SELECT hops, first_leg_usd, first_leg_reported_by, middle_leg_usd, middle_leg_reported_by,
+                          last_leg_usd, last_leg_reported_by, smallest_leg_usd, passable_share
+                   FROM marts.fct_trade_routes WHERE period = ? AND route = 'EU>AM>KZ>RU' AND hs6 = '854231'""",
+                [f"{period[:4]}-{period[4:]}-01"],
+            ).fetchall()
+            assert got, period
+            hops, first_got, first_by, middle_got, middle_by, last_got, last_by, smallest, share = got[0]
+            assert (hops, first_by, middle_by, last_by) == (3, "exporter", "exporter", "exporter")
+            assert (first_got, middle_got, last_got) == (first, middle, last), period
+            assert smallest == min(first, middle, last)
+            assert share == pytest.approx(float(min(first, middle, last) / first), abs=1e-6)
 
 
 def test_rerun_of_the_same_months_changes_nothing(world: dict) -> None:

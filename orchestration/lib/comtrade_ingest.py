@@ -61,6 +61,8 @@ class ReporterMonth:
     files: list[str] = field(default_factory=list)
     # HS codes asked for ('AG6' = every HS6): a code outside them is not covered, which is not a zero.
     products: list[str] = field(default_factory=list)
+    # Partners asked for (M49): trade with a country outside them is not covered either.
+    partners: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -89,11 +91,16 @@ def lake_path(settings: Settings, period: str, table: str = "comtrade") -> Path:
 
 
 def products(settings: Settings, keyed: bool) -> tuple[str, ...]:
+    """The HS codes asked for. Keyless: the CHP list, the HS6 codes of the goods named in the sanctions debate (both
+    HS editions) and their HS4 totals, which stay as the check that the HS6 leaves add up
+    (dbt test partner_hs4_rows_equal_their_hs6_leaves)."""
     if settings.comtrade_products:
         return settings.comtrade_products
     if keyed:
         return ("AG6",)
-    return tuple(reference.chp_hs6() + reference.sanctions_debate_hs4())
+    return tuple(sorted(set(reference.chp_hs6()) | set(reference.sanctions_debate_hs6()))) + tuple(
+        reference.sanctions_debate_hs4()
+    )
 
 
 def scope(settings: Settings, keyed: bool) -> str:
@@ -101,13 +108,75 @@ def scope(settings: Settings, keyed: bool) -> str:
         return f"configured products ({len(settings.comtrade_products)} codes)"
     if keyed:
         return "all HS6 (final data API)"
-    return "watched products only (keyless preview: CHP list HS6 + HS4 of the goods named in the sanctions debate)"
+    return (
+        "watched products only (keyless preview: CHP list HS6 + HS6 and HS4 of the goods named in the sanctions debate)"
+    )
 
 
-def partners(period: str) -> tuple[int, ...]:
-    """EU members of that month (imports from them) plus Russia and Belarus (exports to them)."""
-    iso2 = reference.eu_members(month_start(period)) + list(RUSSIA_BELARUS)
+def partners(period: str, configured: tuple[str, ...] = (), reporter: str | None = None) -> tuple[int, ...]:
+    """EU members of that month, Russia and Belarus, and every configured reporter but the one asking: the legs of
+    routes with more than one hop (EU -> X -> Y -> RU/BY) are trade between configured countries."""
+    iso2 = set(reference.eu_members(month_start(period))) | set(RUSSIA_BELARUS) | set(configured)
+    iso2.discard(reporter)
     return tuple(sorted(reference.comtrade_m49(c) for c in iso2))
+
+
+# Keyless: products per first call. The preview returns at most 500 records, and a reporter-month of the watched
+# codes with ~40 partners and 4 flows rarely fits in one; starting from chunks saves the calls that would only
+# hit the cap and be split. A chunk that still hits the cap is split further (ComtradeApi.fetch).
+PREVIEW_PRODUCTS_PER_CALL = 20
+# A free key allows about 500 calls a day (SOURCES.md section 2).
+KEYED_CALLS_PER_DAY = 500
+
+
+def queries(settings: Settings, keyed: bool, reporter: str, period: str) -> list[Query]:
+    """The first calls of one reporter-month; deterministic, so a crashed vintage resumes on the same files."""
+    codes = products(settings, keyed)
+    size = len(codes) if keyed else PREVIEW_PRODUCTS_PER_CALL
+    chunks = [codes[i : i + size] for i in range(0, len(codes), size)]
+    their = partners(period, settings.comtrade_reporters, reporter)
+    return [Query(reference.comtrade_m49(reporter), period, FLOWS, their, chunk) for chunk in chunks]
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    months: int
+    reporters: int
+    data_calls: int
+    interval_s: float
+    keyed: bool
+
+    @property
+    def calls(self) -> int:
+        return self.data_calls + self.months  # one getDa per month
+
+    @property
+    def minutes(self) -> float:
+        return self.calls * self.interval_s / 60
+
+    def describe(self) -> str:
+        text = (
+            f"Comtrade call plan: {self.months} months x {self.reporters} reporters, at least {self.calls:,} calls "
+            f"({self.data_calls:,} data + {self.months} getDa), about {self.minutes:,.1f} minutes at one call every "
+            f"{self.interval_s:g} s; more when a call hits the cap and is split, fewer for reporters that have not "
+            f"released a month or whose release is already held"
+        )
+        if self.keyed:
+            text += (
+                f"; about {self.calls / KEYED_CALLS_PER_DAY:,.1f} days at a free key's {KEYED_CALLS_PER_DAY} calls/day"
+            )
+        return text
+
+
+def call_plan(settings: Settings, keyed: bool, periods: list[str]) -> CallPlan:
+    data_calls = sum(len(queries(settings, keyed, r, p)) for p in periods for r in settings.comtrade_reporters)
+    return CallPlan(
+        months=len(periods),
+        reporters=len(settings.comtrade_reporters),
+        data_calls=data_calls,
+        interval_s=settings.comtrade_min_interval_s,
+        keyed=keyed,
+    )
 
 
 def _vintages(settings: Settings, period: str, m49: int) -> list[dict]:
@@ -138,8 +207,8 @@ def _fetch_vintage(
         resumed = len(list(folder.glob("q-*.json")))
         if resumed:
             log(f"Comtrade {rm.period} {rm.reporter}: resuming vintage {name}, {resumed} responses already held")
-        query = Query(rm.m49, rm.period, FLOWS, partners(rm.period), product_codes)
-        leaves = api.fetch(query, folder)
+        planned = queries(settings, api.keyed, rm.reporter, rm.period)
+        leaves = [leaf for query in planned for leaf in api.fetch(query, folder)]
         files = []
         for leaf in leaves:
             records = duckdb.execute(
@@ -159,7 +228,7 @@ def _fetch_vintage(
             "last_released": entry["lastReleased"],
             "total_records": entry["totalRecords"],
             "products": list(product_codes),
-            "partners": list(query.partners),
+            "partners": list(planned[0].partners),
             "flows": list(FLOWS),
             "retrieved_at": datetime.now(UTC).isoformat(),
             "records": sum(f["records"] for f in files),
@@ -172,6 +241,7 @@ def _fetch_vintage(
         write_revisions(settings, rm, previous[-1] if previous else None, folder, manifest, api.keyed)
     rm.manifest_sha256 = sha256_of(folder / MANIFEST)
     rm.products = manifest["products"]
+    rm.partners = manifest["partners"]
     rm.records = manifest["records"]
     rm.files = [str(folder / f["name"]) for f in manifest["files"]]
 
@@ -271,10 +341,10 @@ def _write_availability(con: duckdb.DuckDBPyConnection, month: ComtradeMonth, re
                reporter VARCHAR, reporter_m49 INTEGER, period VARCHAR, released BOOLEAN, status VARCHAR,
                first_released VARCHAR, last_released VARCHAR, dataset_checksum VARCHAR, total_records BIGINT,
                records_fetched BIGINT, previous_vintage_records BIGINT, vintage VARCHAR, manifest_sha256 VARCHAR,
-               scope VARCHAR, products VARCHAR[], retrieved_at VARCHAR)"""
+               scope VARCHAR, products VARCHAR[], retrieved_at VARCHAR, partners INTEGER[])"""
     )
     con.executemany(
-        "INSERT INTO availability VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO availability VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 r.reporter,
@@ -293,6 +363,7 @@ def _write_availability(con: duckdb.DuckDBPyConnection, month: ComtradeMonth, re
                 month.scope,
                 r.products,
                 retrieved_at,
+                r.partners,
             )
             for r in month.reporters
         ],
@@ -319,7 +390,7 @@ def validate_month(
         parameters={
             "period_set": [month.period],
             "reporters": [r.m49 for r in month.reporters],
-            "partners": list(partners(month.period)) + list(reference.comtrade_aliases()),
+            "partners": list(partners(month.period, settings.comtrade_reporters)) + list(reference.comtrade_aliases()),
             "min_vintage_ratio": SHRINK_TOLERANCE,
         },
         summary=summary,

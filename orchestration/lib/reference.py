@@ -43,6 +43,13 @@ def sanctions_debate_hs4() -> list[str]:
     return sorted(row["hs4"] for row in _rows("sanctions_debate_goods"))
 
 
+def sanctions_debate_hs6() -> list[str]:
+    """The HS6 codes under the debate's HS4 headings in either HS edition (from the corrected concordance), so
+    that the keyless preview mirrors those goods at HS6 too, not only as HS4 totals."""
+    hs4 = set(sanctions_debate_hs4())
+    return sorted({code for link in hs_concordance() for code in link if code[:4] in hs4})
+
+
 def known_codes() -> list[str]:
     """Every ISO alpha-2 and Eurostat partner code of the country list."""
     return sorted(row["iso2"] for row in _rows("country_codes"))

@@ -9,7 +9,7 @@ from orchestration.defs.partitions import monthly_partitions
 from orchestration.lib import ecb, fetch_status
 from orchestration.lib.comext_ingest import period_of_partition
 from orchestration.lib.comtrade import ComtradeApi, Throttle
-from orchestration.lib.comtrade_ingest import ingest_month, scope
+from orchestration.lib.comtrade_ingest import call_plan, ingest_month, scope
 from orchestration.lib.config import load_settings
 from orchestration.lib.errors import SourceError
 from orchestration.lib.http import new_session
@@ -29,9 +29,9 @@ COMTRADE_CHECK = "gx_raw_comtrade_monthly"
             group_name="partners",
             kinds={"python", "parquet"},
             description=(
-                "UN Comtrade monthly HS data as reported by the watched partner countries (imports from each EU "
-                "member, exports and re-exports to Russia and Belarus). Each release is kept as an immutable vintage "
-                "of raw JSON responses; the month's records become one typed parquet partition."
+                "UN Comtrade monthly HS data as reported by the watched partner countries (imports from and exports "
+                "to each EU member, Russia, Belarus and every other watched country). Each release is kept as an "
+                "immutable vintage of raw JSON responses; the month's records become one typed parquet partition."
             ),
         ),
         dg.AssetSpec(
@@ -77,6 +77,10 @@ def raw_comtrade_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.Mater
         context.log.warning(
             f"COMTRADE_API_KEY is not set: using the keyless preview, so coverage is limited to {coverage}"
         )
+    # Before any call: how many calls and minutes the run will take at the configured interval.
+    context.log.info(
+        call_plan(settings, api.keyed, [period_of_partition(k) for k in context.partition_keys]).describe()
+    )
     months, unavailable = ingest_months(
         context, settings, "comtrade", lambda period: ingest_month(settings, api, period, log=context.log.info)
     )

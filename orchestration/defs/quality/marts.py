@@ -46,6 +46,8 @@ MART_SUITES = (
     MartSuite("fct_substitution_by_country", row_count_band=False, allow_empty=True, grain="year"),
     MartSuite("fct_unrecorded_exports", row_count_band=False, allow_empty=True, grain="year"),
     MartSuite("fct_unrecorded_exports_by_country", row_count_band=False, allow_empty=True, grain="year"),
+    MartSuite("fct_trade_routes", row_count_band=False, allow_empty=True),
+    MartSuite("fct_route_member_states", row_count_band=False, allow_empty=True, grain="year"),
     MartSuite("dim_products", row_count_band=False, allow_empty=False, grain=None),
 )
 

@@ -14,5 +14,11 @@ select
     manifest_sha256,
     scope,
     products,
+    partners as partner_m49s,
     cast(retrieved_at as timestamptz) as retrieved_at
-from {{ source('comtrade', 'availability') }}
+from (
+    -- partitions written before the partners were recorded have no such column: it reads as NULL (unknown)
+    select * from {{ source('comtrade', 'availability') }}
+    union all by name
+    select cast(null as integer[]) as partners where false
+)
