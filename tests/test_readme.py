@@ -286,6 +286,7 @@ def test_substitution_and_unrecorded_rows_recomputed_from_the_raw_files_agree_to
 def test_report_shows_the_measures_and_flags_synthetic_data(demo: dict) -> None:
     page = (demo["home"] / "published" / "report.html").read_text()
     assert 'id="synthetic-banner"' in page
+    assert '<section id="routes">' in page
     for table in ("signals", "substitution", "unrecorded", "unit-values"):
         assert f'<table id="{table}">' in page
     with duckdb.connect(str(demo["warehouse"]), read_only=True) as con:

@@ -1,9 +1,11 @@
 """The publication report: one self-contained HTML file (plotly.js and the data inlined, no network needed).
 
-Sections: the top circumvention signals, each with its score and a sentence saying why; substitution of direct
-exports by product; additional EU exports not recorded as imports, by country and year; unit values of the top
-products; EU exports to each transit country against its pre-invasion baseline; the mirror gap by country; the
-CHP-tier breakdown; source coverage and staleness; the publication's vintages and checks (one line per table).
+Sections, as analysts read: a banner when any source is synthetic; what changed in the month; the top circumvention
+signals, each with its score and a sentence saying why; substitution of direct exports by product; additional EU
+exports not recorded as imports, by country and year; unit values of the top products; the main routes into Russia
+and Belarus (a Sankey) and the member states behind them; EU exports to each transit country against its
+pre-invasion baseline; the mirror gap by country; the CHP-tier breakdown; source coverage and staleness; the
+publication's checks (one line per table) and vintages.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import pandas as pd
 import plotly.colors
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
+
+from orchestration.lib.report_routes import routes_section
 
 TOP_SIGNALS = 15
 TOP_PRODUCTS = 12
@@ -287,6 +291,7 @@ def build_report(warehouse: Path, out: Path, period: date | None = None) -> Path
                       string_agg(DISTINCT CASE WHEN NOT is_present THEN reporter END, ', ') AS reporters_ever_missing
                FROM marts.source_coverage GROUP BY source ORDER BY source"""
         ).df()
+        routes = routes_section(con, period)
         figures = [
             _figure(_eu_exports_vs_baseline(con), "chart-eu-vs-baseline"),
             _figure(_mirror_gap(con, period), "chart-mirror-gap"),
@@ -344,6 +349,7 @@ flagged / 12. Every input is a column of <code>marts.fct_circumvention_signals</
 <p>EUR per kg of EU exports, direct (RU, BY) and through the transit countries, against the matched baseline
 (<code>marts.fct_unit_values</code>).</p>
 {_table(unit_values, "unit-values")}
+{routes}
 <h2>EU exports to the transit countries against the baseline</h2>{figures[0]}
 <h2>Mirror gap by country</h2>{figures[1]}
 <h2>CHP tiers</h2>{figures[2]}
