@@ -101,6 +101,7 @@ def test_report_renders_in_a_real_browser(demo: dict) -> None:
         width = page.evaluate("document.documentElement.clientWidth")
         overflowing = page.evaluate(
             """() => {
+                   document.querySelectorAll('details').forEach(d => { d.open = true; });
                    const page = document.documentElement.clientWidth;
                    return [...document.querySelectorAll('table')]
                        .filter(t => t.offsetParent !== null && t.getBoundingClientRect().right > page + 1)

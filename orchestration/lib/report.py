@@ -372,6 +372,7 @@ th {{ background: #f3f3f3; }}
 td {{ font-variant-numeric: tabular-nums; }}
 .scroll {{ overflow-x: auto; max-width: 100%; }}
 td {{ overflow-wrap: break-word; }}
+#checks td, #vintages td, #checks-by-table td {{ word-break: break-all; }}
 code {{ font-size: 0.85rem; }}
 .banner {{ background: #fff3cd; border: 2px solid #b58900; padding: 0.75rem; font-weight: 600; }}
 </style>
