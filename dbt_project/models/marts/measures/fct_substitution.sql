@@ -61,19 +61,7 @@ select
     y.last_month,
     y.baseline_periods,
     {{ "['" + transit | join("', '") + "']" }} as transit_countries,
-    s.eu_to_russia_belarus_eur,
-    s.baseline_eu_to_russia_belarus_eur,
-    s.baseline_eu_to_russia_belarus_eur - s.eu_to_russia_belarus_eur as direct_fall_eur,
-    s.eu_to_transit_eur,
-    s.baseline_eu_to_transit_eur,
-    s.eu_to_transit_eur - s.baseline_eu_to_transit_eur as transit_rise_eur,
-    case when s.baseline_eu_to_russia_belarus_eur > s.eu_to_russia_belarus_eur
-        then round((s.eu_to_transit_eur - s.baseline_eu_to_transit_eur)
-                   / (s.baseline_eu_to_russia_belarus_eur - s.eu_to_russia_belarus_eur), 6)
-    end as substitution_ratio,
-    case when s.baseline_eu_to_russia_belarus_eur <= s.eu_to_russia_belarus_eur
-        then 'direct exports to RU/BY did not fall'
-    end as substitution_null_reason,
+    {{ substitution_columns('s') }},
     l.largest_rise_transit_country,
     l.largest_rise_eur
 from sums as s

@@ -111,19 +111,7 @@ select
     j.first_month,
     j.last_month,
     j.baseline_periods,
-    j.eu_to_russia_belarus_eur,
-    j.baseline_eu_to_russia_belarus_eur,
-    j.baseline_eu_to_russia_belarus_eur - j.eu_to_russia_belarus_eur as direct_fall_eur,
-    j.eu_to_transit_eur,
-    j.baseline_eu_to_transit_eur,
-    j.eu_to_transit_eur - j.baseline_eu_to_transit_eur as transit_rise_eur,
-    case when j.baseline_eu_to_russia_belarus_eur > j.eu_to_russia_belarus_eur
-        then round((j.eu_to_transit_eur - j.baseline_eu_to_transit_eur)
-                   / (j.baseline_eu_to_russia_belarus_eur - j.eu_to_russia_belarus_eur), 6)
-    end as substitution_ratio,
-    case when j.baseline_eu_to_russia_belarus_eur <= j.eu_to_russia_belarus_eur
-        then 'direct exports to RU/BY did not fall'
-    end as substitution_null_reason,
+    {{ substitution_columns('j') }},
     j.control_partners,
     j.control_eur,
     j.baseline_control_eur,
