@@ -13,6 +13,8 @@
 --   <leg>_vs_baseline  = the leg's value of the product key in the month / <leg>_baseline_usd
 --   smallest_leg_usd   = least(first, middle, last leg)  -- at most this much can have passed all the way
 --   passable_share     = smallest_leg_usd / first_leg_usd ("what could have passed all the way")
+-- Products: the watched ones (CHP list, goods named in the sanctions debate) by default, every code with the var
+-- route_products = 'all'.
 -- A row exists when goods were recorded on the route: two hops when either leg is non-zero; three hops when the
 -- middle leg is non-zero, or when nobody reported the middle leg while the first and last are non-zero.
 {% set hs2022_from = '2022-01-01' %}
@@ -115,6 +117,14 @@ legs as (
         union all by name
         select * from importer_reports
     )
+    {% if var('route_products') == 'watched' -%}
+    -- var route_products = 'watched' (the default): the CHP list and the goods named in the sanctions debate. At every
+    -- code the three-hop candidates grow with codes x countries^2: a benchmark warehouse of 1-million-row months ran
+    -- out of its 512 MB at all codes, so 'all' is for a bigger machine.
+    where hs6 in (
+        select hs6 from {{ ref('int_reference__product_flags') }} where chp_tier is not null or product_group is not null
+    )
+    {%- endif %}
     group by period, exporter, importer, hs6
 ),
 
