@@ -137,6 +137,45 @@ def test_publications_take_turns_and_copy_only_the_months_that_changed(settings:
     assert latest_publication_id(settings.published_warehouse) == 5
 
 
+def running_build(settings: Settings, run_id: str, month: str, value: int) -> None:
+    """What dbt does for one month when a mart's later months depend on it (macros/window.sql's rebuilt_by): the
+    month of the fact, and every month from it on of the running mart (here a running total, like a lag window)."""
+    start = prepare_build(settings, run_id)
+    with duckdb.connect(str(start.path)) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+        con.execute("CREATE TABLE IF NOT EXISTS marts.fct_eu_exports (period DATE, value_eur DECIMAL(18, 2))")
+        con.execute("CREATE TABLE IF NOT EXISTS marts.fct_mirror_flows (period DATE, running_eur DECIMAL(18, 2))")
+        con.execute("DELETE FROM marts.fct_eu_exports WHERE period = ?", [month])
+        con.execute("INSERT INTO marts.fct_eu_exports VALUES (?, ?)", [month, value])
+        con.execute("DELETE FROM marts.fct_mirror_flows WHERE period >= ?", [month])
+        con.execute(
+            """INSERT INTO marts.fct_mirror_flows
+               SELECT period, sum(value_eur) OVER (ORDER BY period) FROM marts.fct_eu_exports
+               QUALIFY period >= ?""",
+            [month],
+        )
+        con.execute(
+            """CREATE OR REPLACE TABLE marts.source_coverage AS
+               SELECT 'comext' AS source, period, 'AT' AS reporter, true AS is_present, 'f.7z' AS source_file,
+                      'sha-' || period || '-' || any_value(value_eur) AS source_sha256,
+                      TIMESTAMPTZ '2026-01-01' AS retrieved_at, true AS month_complete
+               FROM marts.fct_eu_exports GROUP BY period"""
+        )
+    publish(settings, run_id, window=(month, month), checks_passed=[], checks_warned=[])
+
+
+def test_the_sync_copies_the_later_months_a_revision_rebuilt(settings: Settings) -> None:
+    """A revised January changes February and March of a mart whose months depend on earlier months: the next
+    run's base (publication N-1) must take those months from publication N too, not January alone."""
+    for run_id, month, value in (("r1", "2024-01-01", 1), ("r2", "2024-02-01", 2), ("r3", "2024-03-01", 4)):
+        running_build(settings, run_id, month, value)
+    running_build(settings, "r4", "2024-01-01", 10)  # revised January: base = publication 2, synced to 3
+    running_build(settings, "r5", "2024-04-01", 8)  # base = publication 3, synced to 4: must get r4's Feb, Mar
+    with duckdb.connect(str(settings.published_warehouse), read_only=True) as con:
+        rows = con.execute("SELECT period::VARCHAR, running_eur::INTEGER FROM marts.fct_mirror_flows ORDER BY 1")
+        assert rows.fetchall() == [("2024-01-01", 10), ("2024-02-01", 12), ("2024-03-01", 16), ("2024-04-01", 24)]
+
+
 def test_a_base_held_open_or_left_dirty_is_not_reused(settings: Settings) -> None:
     month_build(settings, "r1", "2024-01-01", 10)
     month_build(settings, "r2", "2024-02-01", 20)
@@ -203,3 +242,10 @@ def test_incremental_tables_whose_columns_changed_are_named_for_a_full_rebuild(
         "marts.fct_eu_exports_by_destination",
         "marts.fct_partner_trade",
     ]
+    # A published build (it has a publication log) without an incremental mart: an upgrade added the mart, and
+    # building only this run's months into it would leave its history empty.
+    with duckdb.connect(str(build)) as con:
+        con.execute("CREATE TABLE marts.publication_log (publication_id INTEGER)")
+    drifted = incremental_schema_drift(settings, build)
+    assert {"marts.fct_eu_exports_by_destination", "marts.fct_mirror_flows", "marts.fct_substitution"} <= set(drifted)
+    assert "marts.fct_eu_exports" not in drifted

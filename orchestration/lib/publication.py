@@ -165,8 +165,19 @@ def _claim_base(settings: Settings, target: Path) -> int | None:
     return base_id
 
 
-def incremental_tables() -> dict[tuple[str, str], str]:
-    """(schema, table) -> the month column, for the dbt models that replace whole months (incremental)."""
+@dataclass(frozen=True)
+class IncrementalTable:
+    """A dbt model that replaces whole months (column `period`) or years (column `year`) of its table."""
+
+    column: str
+    # Its rows depend on earlier months too (lag windows, 12-month windows, baselines: macros/window.sql's
+    # rebuilt_by), so a publication of months s..e may have rebuilt its rows of any later month: the sync copies
+    # from s on. Otherwise exactly the publication's months.
+    later_periods_depend: bool
+
+
+def incremental_tables() -> dict[tuple[str, str], IncrementalTable]:
+    """(schema, table) -> how the dbt models that replace whole months (or years) are keyed (incremental)."""
     from orchestration.lib.dbt_manifest import ensure_manifest
 
     manifest = json.loads(ensure_manifest().read_text())
@@ -175,14 +186,33 @@ def incremental_tables() -> dict[tuple[str, str], str]:
         config = node.get("config", {})
         keys = config.get("unique_key") or []
         keys = [keys] if isinstance(keys, str) else keys
-        if node["resource_type"] == "model" and config.get("materialized") == "incremental" and "period" in keys:
-            out[(config.get("schema") or node["schema"], node["alias"])] = "period"
+        if node["resource_type"] != "model" or config.get("materialized") != "incremental":
+            continue
+        column = next((k for k in ("period", "year") if k in keys), None)
+        if column:
+            later = bool((config.get("meta") or {}).get("later_periods_depend"))
+            out[(config.get("schema") or node["schema"], node["alias"])] = IncrementalTable(column, later)
     return out
+
+
+def _sync_predicate(table: IncrementalTable, windows: list[tuple]) -> tuple[str, list]:
+    """The rows of `table` that the publications of `windows` (start, end) may have replaced."""
+    if not windows:
+        return "false", []
+    if table.later_periods_depend:
+        first = min(start for start, _ in windows)
+        if table.column == "year":
+            return "year >= ?", [first.year]
+        return "period >= ?", [first]
+    if table.column == "year":
+        return " OR ".join("year BETWEEN ? AND ?" for _ in windows), [d.year for w in windows for d in w]
+    return " OR ".join("period BETWEEN ? AND ?" for _ in windows), [d for w in windows for d in w]
 
 
 def incremental_schema_drift(settings: Settings, build: Path) -> list[str]:
     """Incremental tables of the build whose columns are not the ones their dbt model now documents (an upgrade
-    added or renamed a column). dbt refuses to append months to such a table (on_schema_change='fail'); the caller
+    added or renamed a column), or that a published build lacks (an upgrade added the mart). dbt refuses to append
+    months to the first (on_schema_change='fail') and would give the second only this run's months; the caller
     rebuilds every month from the lake instead."""
     from orchestration.lib.dbt_manifest import ensure_manifest
 
@@ -198,7 +228,12 @@ def incremental_schema_drift(settings: Settings, build: Path) -> list[str]:
             "SELECT schema_name, table_name, column_name FROM duckdb_columns() WHERE NOT internal"
         ).fetchall():
             held.setdefault((schema, table), set()).add(column)
-    return sorted(f"{s}.{t}" for (s, t), columns in documented.items() if (s, t) in held and held[(s, t)] != columns)
+    published = ("marts", "publication_log") in held
+    return sorted(
+        f"{s}.{t}"
+        for (s, t), columns in documented.items()
+        if ((s, t) in held and held[(s, t)] != columns) or (published and (s, t) not in held)
+    )
 
 
 def sync_to_publication(settings: Settings, target: Path, *, since_publication: int | None) -> str:
@@ -226,10 +261,9 @@ def sync_to_publication(settings: Settings, target: Path, *, since_publication: 
         for schema, table in sorted(theirs):
             con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             name = f'"{schema}"."{table}"'
-            column = incremental.get((schema, table))
-            if column and (schema, table) in mine and _same_columns(con, catalog, schema, table):
-                where = " OR ".join(f"{column} BETWEEN ? AND ?" for _ in windows) or "false"
-                args = [d for window in windows for d in window]
+            kept = incremental.get((schema, table))
+            if kept and (schema, table) in mine and _same_columns(con, catalog, schema, table):
+                where, args = _sync_predicate(kept, windows)
                 con.execute(f"DELETE FROM {name} WHERE {where}", args)
                 con.execute(f"INSERT INTO {name} SELECT * FROM pub.{name} WHERE {where}", args)
                 months += len(windows)

@@ -13,7 +13,7 @@ eu as (
     select e.period, e.partner as country, e.hs6, min(e.hs_edition) as hs_edition, sum(e.value_eur) as eu_exports_eur
     from {{ ref('fct_eu_exports') }} as e
     inner join watched as w on e.partner = w.country
-    where e.hs6 is not null
+    where e.hs6 is not null and {{ in_read_months('e.period') }}
     group by e.period, e.partner, e.hs6
 ),
 
@@ -33,7 +33,7 @@ partner as (
         on t.partner = cc.iso2
         and cc.eu_member_from <= t.period
         and (cc.eu_member_to is null or cc.eu_member_to >= t.period)
-    where t.hs_level = 6
+    where t.hs_level = 6 and {{ in_read_months('t.period') }}
     group by t.period, t.reporter, t.hs_code
 ),
 

@@ -6,10 +6,12 @@
 --   *_window                    = the same over the months t - mirror_lag_months .. t (rolling sums), shown only
 --                                 when every month of the window is covered on both sides
 {% set lag = var('mirror_lag_months') | int %}
+{{ config(**rebuilt_by('period', reach_months=lag, uses_baseline=false)) }}
 {% set factor = var('cif_fob_factor') %}
 with sides as (
     select * from {{ ref('int_mirror__monthly_sides') }}
-    where coalesce(eu_exports_eur, 0) <> 0 or coalesce(partner_imports_from_eu_usd, 0) <> 0
+    where (coalesce(eu_exports_eur, 0) <> 0 or coalesce(partner_imports_from_eu_usd, 0) <> 0)
+      and {{ in_rebuilt_months('period', lag, false) }}
 ),
 
 window_months as (

@@ -5,6 +5,7 @@
 -- warehouse holds is an exporter here (China, Turkey, the UAE, ... as configured); who could not be counted for the
 -- month and code is named in missing_exporters (an EU member absent from the Comext month, a watched Comtrade
 -- reporter that did not release the month or did not fetch the code), so a total is read as the lower bound it is.
+{{ config(**rebuilt_by('period', uses_baseline=false)) }}
 with eu as (
     select
         e.period,
@@ -16,7 +17,7 @@ with eu as (
         cast(null as decimal(38, 4)) as reexports_usd
     from {{ ref('fct_eu_exports') }} as e
     left join {{ ref('dim_fx_monthly') }} as fx on e.period = fx.period
-    where e.partner = 'RU' and e.hs6 is not null
+    where e.partner = 'RU' and e.hs6 is not null and {{ in_rebuilt_months('e.period', 0, false) }}
     group by e.period, e.hs6, e.reporter, fx.usd_per_eur
 ),
 
@@ -30,7 +31,7 @@ partners as (
         coalesce(sum(value_usd) filter (where flow = 'X'), 0) as exports_usd,
         coalesce(sum(value_usd) filter (where flow = 'RX'), 0) as reexports_usd
     from {{ ref('fct_partner_trade') }}
-    where partner = 'RU' and hs_level = 6 and flow in ('X', 'RX')
+    where partner = 'RU' and hs_level = 6 and flow in ('X', 'RX') and {{ in_rebuilt_months('period', 0, false) }}
     group by period, hs_code, reporter
 ),
 

@@ -7,6 +7,7 @@
 --   onward_to_eu_exports_ratio           = transit_to_russia_belarus_usd / eu_exports_usd
 --   eu_exports_vs_baseline        = eu_exports_usd / baseline_eu_exports_usd
 --   transit_vs_baseline           = transit_to_russia_belarus_usd / baseline_transit_to_russia_belarus_usd
+{{ config(**rebuilt_by('period')) }}
 with sides as (
     select
         *,
@@ -55,7 +56,8 @@ flows as (
     from sides as s
     left join baseline_months as bm on s.country = bm.country
     left join baseline_sums as bs on s.country = bs.country and s.hs6 = bs.hs6
-    where coalesce(s.eu_exports_eur, 0) <> 0 or coalesce(s.transit_to_russia_belarus_usd, 0) <> 0
+    where (coalesce(s.eu_exports_eur, 0) <> 0 or coalesce(s.transit_to_russia_belarus_usd, 0) <> 0)
+      and {{ in_rebuilt_months('s.period') }}
 )
 
 select

@@ -87,8 +87,8 @@ def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Ite
         # An upgrade changed the columns of month-partitioned marts: appending the window's months is impossible,
         # so every month the lake holds is rebuilt (the publication's sync copies such tables whole).
         context.log.warning(
-            f"{', '.join(drifted)}: columns changed since the previous publication; rebuilding every month the "
-            "lake holds (dbt build --full-refresh)"
+            f"{', '.join(drifted)}: new, or columns changed, since the previous publication; rebuilding every "
+            "month the lake holds (dbt build --full-refresh)"
         )
         args = [
             "build",

@@ -8,6 +8,7 @@
 {% set transit = var('transit_countries') %}
 with monthly as (
     select * from {{ ref('fct_eu_exports_by_destination') }}
+    where {{ in_read_months('period') }}
 ),
 
 destinations as (
@@ -22,6 +23,7 @@ coverage as (
     select m.period, d.destination, m.covered
     from {{ ref('int_measures__comext_months') }} as m
     cross join destinations as d
+    where {{ in_read_months('m.period') }}
 ),
 
 baseline_months as (

@@ -46,6 +46,7 @@ coverage as (
     from {{ ref('int_mirror__country_months') }} as cm
     inner join keys as k on cm.country = k.country
     left join product_keys as pk on k.product_key = pk.product_key
+    where {{ in_read_months('cm.period') }}
 )
 
 select

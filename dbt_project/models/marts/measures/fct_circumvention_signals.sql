@@ -17,12 +17,14 @@
 --                          / 1000, 3)
 -- Only keys with both sides compared in the window are ranked; the others are counted in signal_coverage.
 {% set transit = var('transit_countries') %}
+{{ config(**rebuilt_by('period', reach_months=11)) }}
 with eu_months as (
     select * from {{ ref('int_measures__eu_destination_months') }}
 ),
 
 targets as (
-    select distinct period from eu_months
+    -- the window end months this run rebuilds: its months and the 11 after them
+    select distinct period from eu_months where {{ in_rebuilt_months('period', 11) }}
 ),
 
 eu_window as (

@@ -7,8 +7,10 @@
 -- only when direct exports fell; NULL otherwise, with substitution_null_reason. fct_substitution_by_country has the
 -- same per transit country.
 {% set transit = var('transit_countries') %}
+{{ config(**rebuilt_by('year')) }}
 with months as (
     select * from {{ ref('int_measures__eu_destination_months') }}
+    where {{ in_rebuilt_years('year(period)') }}
 ),
 
 years as (
@@ -44,6 +46,7 @@ leader as (
         arg_max(transit_country, transit_rise_eur) as largest_rise_transit_country,
         max(transit_rise_eur) as largest_rise_eur
     from {{ ref('fct_substitution_by_country') }}
+    where {{ in_rebuilt_years('year') }}
     group by year, product_key
 )
 

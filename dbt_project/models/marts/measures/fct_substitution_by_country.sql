@@ -7,8 +7,10 @@
 --   control_growth                = control_eur / baseline_control_eur (every other extra-EU country)
 --   expected_eu_to_transit_eur    = baseline_eu_to_transit_eur * control_growth
 --   excess_over_counterfactual_eur = eu_to_transit_eur - expected_eu_to_transit_eur
+{{ config(**rebuilt_by('year')) }}
 with months as (
     select * from {{ ref('int_measures__eu_destination_months') }}
+    where {{ in_rebuilt_years('year(period)') }}
 ),
 
 years as (

@@ -5,9 +5,10 @@
 --   eur_per_kg          = value_eur / quantity_kg                 (NULL when the quantity is zero or missing)
 --   baseline_eur_per_kg = baseline_value_eur / baseline_quantity_kg
 --   eur_per_kg_vs_baseline = eur_per_kg / baseline_eur_per_kg
+{{ config(**rebuilt_by('period')) }}
 with months as (
     select * from {{ ref('int_measures__eu_destination_months') }}
-    where value_eur <> 0 or baseline_value_eur <> 0
+    where (value_eur <> 0 or baseline_value_eur <> 0) and {{ in_rebuilt_months('period') }}
 )
 
 select

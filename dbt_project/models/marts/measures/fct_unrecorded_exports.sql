@@ -9,8 +9,10 @@
 --   unrecorded_share              = unrecorded_additional_usd / additional_eu_exports_usd, when the additional
 --                                   exports are positive (NULL otherwise, unrecorded_null_reason says why)
 -- A product key the partner side does not cover in any month of the year has no row: it is never a zero.
+{{ config(**rebuilt_by('year')) }}
 with months as (
-    select * from {{ ref('int_measures__mirror_months') }} where compared_both
+    select * from {{ ref('int_measures__mirror_months') }}
+    where compared_both and {{ in_rebuilt_years('year(period)') }}
 ),
 
 sums as (

@@ -14,6 +14,7 @@ with sums as (
         sum(partner_imports_usd) as partner_imports_usd,
         sum(baseline_partner_imports_usd) as baseline_partner_imports_usd
     from {{ ref('fct_unrecorded_exports') }}
+    where {{ in_rebuilt_years('year') }}
     group by year, partner_country
 )
 

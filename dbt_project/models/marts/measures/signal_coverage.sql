@@ -1,9 +1,13 @@
 -- What the signal ranking could and could not judge, per (window end month, transit country): product keys with
 -- EU exports to the country in the 12-month window, how many were ranked, and why the rest were not. Rows that
 -- cannot be scored live here, not as NULL rows in fct_circumvention_signals.
+{{ config(**rebuilt_by('period', reach_months=11)) }}
 with candidates as (
     select distinct t.period, m.destination as transit_country, m.product_key
-    from (select distinct period from {{ ref('int_measures__eu_destination_months') }}) as t
+    from (
+        select distinct period from {{ ref('int_measures__eu_destination_months') }}
+        where {{ in_rebuilt_months('period', 11) }}
+    ) as t
     inner join {{ ref('int_measures__eu_destination_months') }} as m
         on m.period between t.period - interval 11 month and t.period
     where m.destination in ({{ "'" + var('transit_countries') | join("', '") + "'" }})
@@ -11,6 +15,7 @@ with candidates as (
 
 scored as (
     select period, transit_country, product_key, rank_in_month from {{ ref('fct_circumvention_signals') }}
+    where {{ in_rebuilt_months('period', 11) }}
 )
 
 select

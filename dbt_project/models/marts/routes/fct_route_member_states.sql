@@ -7,10 +7,11 @@
 --   share_of_rise   = rise_eur / route_rise_eur, only when the first leg rose (route_rise_eur > 0)
 --   rank_in_route   = 1 for the member with the largest rise
 -- Comext values in EUR: the member-state split is the EU's own record, before any exchange rate.
+{{ config(**rebuilt_by('year')) }}
 with routes as (
     select distinct period, route, first_country, product_key
     from {{ ref('fct_trade_routes') }}
-    where first_leg_usd is not null and {{ after_baseline('period') }}
+    where first_leg_usd is not null and {{ after_baseline('period') }} and {{ in_rebuilt_years('year(period)') }}
 ),
 
 exports as (
@@ -22,6 +23,7 @@ exports as (
         sum(e.value_eur) as value_eur
     from {{ ref('fct_eu_exports') }} as e
     where e.hs6 is not null and e.partner in (select distinct first_country from routes)
+      and ({{ in_rebuilt_years('year(e.period)') }} or {{ in_baseline('e.period') }})
     group by e.period, e.reporter, e.partner, coalesce(e.product_key, e.hs6)
 ),
 

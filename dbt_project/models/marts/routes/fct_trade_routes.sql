@@ -17,6 +17,7 @@
 -- route_products = 'all'.
 -- A row exists when goods were recorded on the route: two hops when either leg is non-zero; three hops when the
 -- middle leg is non-zero, or when nobody reported the middle leg while the first and last are non-zero.
+{{ config(**rebuilt_by('period')) }}
 {% set hs2022_from = '2022-01-01' %}
 {#- the codes of a product key in the edition of the baseline month -#}
 {% set key_codes = "coalesce(case when rx.period < date '" ~ hs2022_from ~ "' then pk.hs2017_codes else pk.hs2022_codes end, [k.product_key])" %}
@@ -69,7 +70,7 @@ eu_legs as (
     from {{ ref('fct_eu_exports') }} as e
     inner join countries as c on e.partner = c.country
     left join {{ ref('dim_fx_monthly') }} as fx on e.period = fx.period
-    where e.hs6 is not null
+    where e.hs6 is not null and ({{ in_rebuilt_months('e.period') }} or {{ in_baseline('e.period') }})
     group by e.period, e.partner, e.hs6, fx.usd_per_eur
 ),
 
@@ -83,7 +84,7 @@ exporter_reports as (
         cast(null as decimal(38, 4)) as importer_usd
     from {{ ref('fct_partner_trade') }} as t
     inner join countries as c on t.reporter = c.country
-    where t.hs_level = 6
+    where t.hs_level = 6 and ({{ in_rebuilt_months('t.period') }} or {{ in_baseline('t.period') }})
       and t.flow in ('X', 'RX')
       and t.partner <> t.reporter
       and (t.partner in (select destination from destinations) or t.partner in (select country from countries))
@@ -100,7 +101,7 @@ importer_reports as (
         sum(t.value_usd) as importer_usd
     from {{ ref('fct_partner_trade') }} as t
     inner join countries as c on t.reporter = c.country
-    where t.hs_level = 6
+    where t.hs_level = 6 and ({{ in_rebuilt_months('t.period') }} or {{ in_baseline('t.period') }})
       and t.flow = 'M'
       and t.partner <> t.reporter
       and t.partner in (select country from countries)
@@ -129,7 +130,9 @@ legs as (
 ),
 
 nonzero as (
-    select * from legs where coalesce(exporter_usd, 0) <> 0 or coalesce(importer_usd, 0) <> 0
+    -- the routes of the months this run rebuilds (legs also holds the baseline months, for the baselines)
+    select * from legs
+    where (coalesce(exporter_usd, 0) <> 0 or coalesce(importer_usd, 0) <> 0) and {{ in_rebuilt_months('period') }}
 ),
 
 two_hop as (
