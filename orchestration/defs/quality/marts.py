@@ -8,7 +8,7 @@ import duckdb
 from orchestration.lib.config import duckdb_connection, load_settings
 from orchestration.lib.expectations import SuiteResult, validate_relation
 from orchestration.lib.progress import progress_line
-from orchestration.lib.publication import build_path
+from orchestration.lib.publication import build_path, incremental_tables
 
 
 @dataclass(frozen=True)
@@ -18,8 +18,8 @@ class MartSuite:
     row_count_band: bool
     # A month may have no rows (no partner has released it yet).
     allow_empty: bool
-    # What the suite is validated by: each month of the run ("period"), each year the mart holds ("year": the
-    # yearly measures are rebuilt whole), or the whole table at once (None: reference dimensions).
+    # What the suite is validated by: each month the run rebuilt ("period"), each year it rebuilt ("year": the
+    # yearly measures), or the whole table at once (None: reference dimensions).
     grain: str | None = "period"
 
     @property
@@ -52,21 +52,30 @@ MART_SUITES = (
 )
 
 
-def _months(con: duckdb.DuckDBPyConnection, op: dg.OpExecutionContext, table: str) -> list:
-    if op.has_partition_key_range:
-        keys = op.partition_key_range
-        return [
-            r[0]
-            for r in con.execute(
-                f"SELECT DISTINCT period FROM {table} WHERE period BETWEEN ? AND ? ORDER BY 1",
-                [keys.start[:10], keys.end[:10]],
-            ).fetchall()
-        ]
-    return [r[0] for r in con.execute(f"SELECT DISTINCT period FROM {table} ORDER BY 1").fetchall()]
+def _rebuilt(op: dg.OpExecutionContext, mart: MartSuite) -> tuple[str, list]:
+    """The months (years) of the mart this run rebuilt: the run's months; for a mart whose later months depend on
+    earlier ones (macros/window.sql's rebuilt_by), every month (year) from the run's first on, the rule the
+    publication's sync follows too. A run without a partition range checks the whole mart."""
+    if not op.has_partition_key_range:
+        return "true", []
+    start, end = op.partition_key_range.start[:10], op.partition_key_range.end[:10]
+    kept = incremental_tables().get(("marts", mart.name))
+    later = bool(kept and kept.later_periods_depend)
+    if mart.grain == "year":
+        first, last = int(start[:4]), int(end[:4])
+        return ("year >= ?", [first]) if later else ("year BETWEEN ? AND ?", [first, last])
+    return ("period >= ?", [start]) if later else ("period BETWEEN ? AND ?", [start, end])
 
 
-def _validate_whole(con: duckdb.DuckDBPyConnection, mart: MartSuite) -> list[SuiteResult]:
-    """Year-grain marts year by year (all years: they are rebuilt whole), or a reference table at once."""
+def _months(con: duckdb.DuckDBPyConnection, op: dg.OpExecutionContext, mart: MartSuite) -> list:
+    where, args = _rebuilt(op, mart)
+    return [
+        r[0] for r in con.execute(f"SELECT DISTINCT period FROM {mart.table} WHERE {where} ORDER BY 1", args).fetchall()
+    ]
+
+
+def _validate_whole(con: duckdb.DuckDBPyConnection, op: dg.OpExecutionContext, mart: MartSuite) -> list[SuiteResult]:
+    """Year-grain marts year by year (the years the run rebuilt), or a reference table at once."""
     if mart.grain is None:
         rows = con.execute(f"SELECT count(*) FROM {mart.table}").fetchone()[0]
         return [
@@ -81,12 +90,13 @@ def _validate_whole(con: duckdb.DuckDBPyConnection, mart: MartSuite) -> list[Sui
             )
         ]
     results = []
-    for (year,) in con.execute(f"SELECT DISTINCT {mart.grain} FROM {mart.table} ORDER BY 1").fetchall():
-        rows = con.execute(f"SELECT count(*) FROM {mart.table} WHERE {mart.grain} = ?", [year]).fetchone()[0]
+    where, args = _rebuilt(op, mart)
+    for (year,) in con.execute(f"SELECT DISTINCT year FROM {mart.table} WHERE {where} ORDER BY 1", args).fetchall():
+        rows = con.execute(f"SELECT count(*) FROM {mart.table} WHERE year = ?", [year]).fetchone()[0]
         results.append(
             validate_relation(
                 con,
-                f"SELECT * FROM {mart.table} WHERE {mart.grain} = {int(year)}",
+                f"SELECT * FROM {mart.table} WHERE year = {int(year)}",
                 suite_name=mart.name,
                 table=mart.table,
                 period=str(year),
@@ -103,8 +113,8 @@ def run_mart_suite(op: dg.OpExecutionContext, mart: MartSuite) -> dg.AssetCheckR
     results: list[SuiteResult] = []
     with duckdb_connection(settings, str(build_path(settings, op.run_id)), read_only=True) as con:
         if mart.grain != "period":
-            results = _validate_whole(con, mart)
-        for month in _months(con, op, mart.table) if mart.grain == "period" else []:
+            results = _validate_whole(con, op, mart)
+        for month in _months(con, op, mart) if mart.grain == "period" else []:
             rows, previous = con.execute(
                 f"""SELECT count(*) FILTER (WHERE period = ?), count(*) FILTER (WHERE period = ? - INTERVAL 1 MONTH)
                     FROM {mart.table}""",
