@@ -15,7 +15,9 @@ What it does, all against local HTTP servers that speak the sources' formats, ev
 5. at each history length of `--histories`, one new month's dbt build + checks + publication (its raw month
    already ingested); at `--history`, also a full rebuild of every month into an empty warehouse from the same
    lake, whose marts must equal the incremental warehouse's row for row (else the benchmark fails);
-6. a nightly run when nothing changed (`mirror-trade nightly`).
+6. a nightly run when nothing changed (`mirror-trade nightly`);
+7. the analyst's side (benchmarks/queries.py): the README's worked questions and three typical queries on the
+   final warehouse, through `mirror-trade sql` and a plain DuckDB client.
 Every step runs under `/usr/bin/time -v`, which gives its peak resident memory.
 """
 
@@ -289,7 +291,16 @@ def main() -> None:
         nightly.detail = last_line(log, "mirror-trade nightly:")
         results.append(nightly)
 
+        # 7. the analyst's side, on the warehouse as it ends (the longest history)
+        from benchmarks import queries
+
+        published = home / "published" / "warehouse.duckdb"
+        analyst = queries.table(queries.measure(published), published)
+
     write_report(args, results, slope, main_one, full, nightly, main_ingest, warehouse_size, growth, main_month)
+    with open(args.out, "a") as fh:
+        fh.write(f"\nThe analyst's side, on the published warehouse of {len(timeline)} months:\n\n{analyst}")
+    print(analyst)
 
 
 def same_marts(a: Path, b: Path) -> str:
