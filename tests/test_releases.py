@@ -19,7 +19,7 @@ from orchestration.lib.config import Settings
 from orchestration.lib.ecb_server import EcbServer
 from orchestration.lib.eurostat_server import EurostatFileServer
 from orchestration.lib.http import new_session
-from orchestration.lib.releases import comext_listing, plan_releases
+from orchestration.lib.releases import ReleasePlan, comext_listing, plan_releases
 from tests import partner_data
 from tests.conftest import FAST_HTTP, copy_sample, rewrite_sample
 
@@ -115,6 +115,11 @@ def test_the_nightly_schedule_skips_with_one_line_or_requests_the_changed_months
     (request,) = schedule.evaluate_tick(context).run_requests
     assert request.tags["dagster/asset_partition_range_start"] == "2022-01-01"
     assert request.tags["dagster/asset_partition_range_end"] == "2022-02-01"
+
+    # A month revised a year before the new one: two runs, not the months between.
+    plan = ReleasePlan(comext=["202101", "202201", "202202"], comtrade=["202202", "202112"])
+    assert plan.ranges() == [("202101", "202101"), ("202112", "202202")]
+    assert ReleasePlan(comext=["202012", "202101"]).ranges() == [("202012", "202101")]
 
     ingest_all(world, "202201", "202202")
     result = schedule.evaluate_tick(context)

@@ -319,8 +319,12 @@ def run_nightly(verbose: bool = False) -> int:
         say("nightly", f"{plan.summary()}; nothing published")
         return 0
     say("nightly", plan.summary())
-    first, last = plan.months[0], plan.months[-1]
-    return run_pipeline(f"{first[:4]}-{first[4:]}", f"{last[:4]}-{last[4:]}", command="nightly", verbose=verbose)
+    # Each range of consecutive changed months is its own run: the months between two changes are not rebuilt.
+    codes = [
+        run_pipeline(f"{first[:4]}-{first[4:]}", f"{last[:4]}-{last[4:]}", command="nightly", verbose=verbose)
+        for first, last in plan.ranges()
+    ]
+    return max(codes)
 
 
 def sample_months() -> list[str]:

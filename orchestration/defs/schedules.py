@@ -21,6 +21,11 @@ def range_tags(start_key: str, end_key: str) -> dict[str, str]:
     return {PARTITION_RANGE_START: start_key, PARTITION_RANGE_END: end_key}
 
 
+def month_range_tags(first: str, last: str) -> dict[str, str]:
+    """The partition range tags of months YYYYMM..YYYYMM."""
+    return range_tags(f"{first[:4]}-{first[4:]}-01", f"{last[:4]}-{last[4:]}-01")
+
+
 @dg.schedule(
     job=pipeline_job,
     cron_schedule="0 2 * * *",
@@ -31,13 +36,17 @@ def range_tags(start_key: str, end_key: str) -> dict[str, str]:
         "check, publish; with nothing new, skip with one line."
     ),
 )
-def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+def nightly(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest] | dg.SkipReason:
     plan = nightly_plan()
     context.log.info(plan.summary())
     if not plan.months:
         return dg.SkipReason(plan.summary())
-    first, last = plan.months[0], plan.months[-1]
-    return dg.RunRequest(tags=range_tags(f"{first[:4]}-{first[4:]}-01", f"{last[:4]}-{last[4:]}-01"))
+    # One run per range of consecutive changed months; they queue one at a time (dagster.yaml).
+    tick = context.scheduled_execution_time.strftime("%Y%m%dT%H%M") if context.scheduled_execution_time else ""
+    return [
+        dg.RunRequest(run_key=f"nightly-{tick}-{first}-{last}", tags=month_range_tags(first, last))
+        for first, last in plan.ranges()
+    ]
 
 
 @dg.sensor(
@@ -46,13 +55,14 @@ def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipRea
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Between nightly runs: the same release detection every 6 hours, for operators who want it sooner.",
 )
-def release_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+def release_sensor(context: dg.SensorEvaluationContext) -> list[dg.RunRequest] | dg.SkipReason:
     plan = nightly_plan()
     if not plan.months:
         return dg.SkipReason(plan.summary())
-    first, last = plan.months[0], plan.months[-1]
-    # One request per distinct set of releases: the same plan seen twice is not run twice.
-    return dg.RunRequest(
-        run_key=hashlib.sha256(plan.summary().encode()).hexdigest()[:16],
-        tags=range_tags(f"{first[:4]}-{first[4:]}-01", f"{last[:4]}-{last[4:]}-01"),
-    )
+    # One request per distinct set of releases and range of consecutive months: the same plan seen twice is not
+    # run twice.
+    plan_key = hashlib.sha256(plan.summary().encode()).hexdigest()[:16]
+    return [
+        dg.RunRequest(run_key=f"{plan_key}-{first}-{last}", tags=month_range_tags(first, last))
+        for first, last in plan.ranges()
+    ]

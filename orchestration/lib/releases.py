@@ -37,6 +37,17 @@ class ReleasePlan:
     def months(self) -> list[str]:
         return sorted(set(self.comext) | set(self.comtrade))
 
+    def ranges(self) -> list[tuple[str, str]]:
+        """The months as runs of consecutive months (first, last): the nightly runs each alone, so that two
+        changed months a year apart rebuild those two months (and what depends on them), not the year between."""
+        out: list[tuple[str, str]] = []
+        for month in self.months:
+            if out and month == next_month(out[-1][1]):
+                out[-1] = (out[-1][0], month)
+            else:
+                out.append((month, month))
+        return out
+
     def summary(self) -> str:
         if not self.months:
             return "nothing new: " + "; ".join(self.notes)
@@ -45,6 +56,11 @@ class ReleasePlan:
             f"{self.months[-1][:4]}-{self.months[-1][4:]} (Comext: {', '.join(self.comext) or '-'}; "
             f"Comtrade: {', '.join(self.comtrade) or '-'}); " + "; ".join(self.notes)
         )
+
+
+def next_month(period: str) -> str:
+    year, month = int(period[:4]), int(period[4:])
+    return f"{year + 1:04d}01" if month == 12 else f"{year:04d}{month + 1:02d}"
 
 
 def months_back(newest: str, count: int) -> list[str]:
