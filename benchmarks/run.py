@@ -183,7 +183,7 @@ def main() -> None:
             )
             peer, _ = timed(f"peer {rows:,}", [*step, "peer", str(archive)], env, log)
             ingest, info = timed(f"ingest {rows:,}", [*step, "ingest", new], env, log)
-            ingest.detail = f"{info['check']}; of which GX start-up {info['gx_startup_seconds']:.1f} s"
+            ingest.detail = f"{info['check']}; imports {info['import_seconds']:.1f} s, GX alongside"
         slope.append((rows, floor, peer, ingest))
         print(
             f"2-3. {rows:,} rows (whole processes): floor {floor.wall:.1f} s, pandas peer {peer.wall:.1f} s, "
@@ -247,7 +247,7 @@ def main() -> None:
             release([month])
             ingest_new, info = timed("ingest", [sys.executable, "-m", "benchmarks.steps", "ingest", month], env, log)
             ingest_new.step = f"ingest of {dashed(month)} with {history} months held (whole process)"
-            ingest_new.detail = f"{info['check']}; of which GX start-up {info['gx_startup_seconds']:.1f} s"
+            ingest_new.detail = f"{info['check']}; imports {info['import_seconds']:.1f} s, GX alongside"
             results.append(ingest_new)
             # --verbose: the Dagster log's "build file" line says how the build started (build_start).
             one, _ = timed(

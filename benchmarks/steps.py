@@ -5,9 +5,9 @@
     python -m benchmarks.steps peer ARCHIVE       what a user would write: unpack, pandas read_csv(dtype=str),
                                                   to_parquet
 
-Each prints one JSON line with the seconds of the work itself (interpreter and Great Expectations start-up
-excluded; `gx_startup_seconds` says how long). The benchmark also times each step as a whole process (start-up
-included), which is what a user waits for and what its targets compare.
+Each prints one JSON line with the seconds of the work itself (interpreter start excluded, the pipeline's own
+imports and Great Expectations' start-up included). The benchmark also times each step as a whole process, which
+is what a user waits for and what its targets compare.
 """
 
 from __future__ import annotations
@@ -35,24 +35,22 @@ def floor(archive: Path) -> dict:
 
 
 def ingest(period: str) -> dict:
-    from orchestration.lib import expectations
+    started = time.perf_counter()
     from orchestration.lib.comext_ingest import ingest_month
     from orchestration.lib.config import load_settings
     from orchestration.lib.http import new_session
 
     settings = load_settings()
-    # Great Expectations' import and context take seconds, once per process (a run that ingests many months pays
-    # them once): measured apart.
-    warming = time.perf_counter()
-    expectations._context()
-    started = time.perf_counter()
+    imported = time.perf_counter()
+    # Great Expectations starts on a second thread while the month downloads, unpacks and parses (ingest_month):
+    # its start-up is inside this figure, overlapped, as in a run.
     outcome = ingest_month(settings, new_session(), period, log=lambda line: print(line, file=sys.stderr))
     done = time.perf_counter()
     if outcome.status != "loaded":
         raise SystemExit(f"ingest of {period} ended {outcome.status}: {outcome.check and outcome.check.describe()}")
     return {
         "seconds": done - started,
-        "gx_startup_seconds": started - warming,
+        "import_seconds": imported - started,
         "rows": outcome.rows,
         "check": outcome.check.describe(),
     }

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import requests
 
-from orchestration.lib import comext, rawstore, reference
+from orchestration.lib import comext, expectations, rawstore, reference
 from orchestration.lib.config import Settings, duckdb_connection
 from orchestration.lib.expectations import SuiteResult, validate_relation
 from orchestration.lib.http import download_file
@@ -128,6 +128,7 @@ def ingest_month(
             ).fetchall()[0]
             log(f"{what}: unchanged in the source's listing since vintage {vintages[-1].sha256[:12]}; not downloaded")
             return MonthOutcome(period, vintages[-1], False, "unchanged", rows, reporters, parquet_path=target)
+    expectations.warm_up()  # ready by the time the month is checked
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"comext-{period}-", dir=settings.tmp_dir))
     clock = _StepClock()

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 
 from orchestration.lib.config import EXPECTATIONS_DIR
@@ -38,6 +38,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 if TYPE_CHECKING:
     import great_expectations as gx
+    import pandas as pd
 
 
 def _gx():
@@ -103,8 +104,23 @@ def load_suite_json(name: str) -> dict:
     return json.loads(path.read_text())
 
 
-@cache
+_CONTEXT_LOCK = threading.Lock()
+
+
+def warm_up() -> None:
+    """Start Great Expectations (seconds of imports and an ephemeral context) on a second thread, while the caller
+    downloads, unpacks and parses (which release the GIL): by the time the month is checked it is ready, and a
+    run pays for it once, overlapped, instead of before its first check."""
+    threading.Thread(target=_context, name="gx-warm-up", daemon=True).start()
+
+
 def _context():
+    with _CONTEXT_LOCK:  # the warm-up thread and the first check must not build two contexts
+        return _new_context()
+
+
+@cache
+def _new_context():
     from great_expectations.data_context.types.base import (
         DataContextConfig,
         InMemoryStoreBackendDefaults,
@@ -324,6 +340,8 @@ def validate_relation(
                 result.failures.append(_describe_failure(res))
     if summary_expectations:
         summary_suite = _gx_suite(f"{suite_name}:summary", summary_expectations)
+        import pandas as pd  # GX validates pandas frames; only the processes that check pay for the import
+
         for res in _validate_frame(summary_suite, pd.DataFrame([summary]), parameters):
             result.evaluated += 1
             if not res.success:
