@@ -31,22 +31,70 @@ keys as (
     select distinct country, product_key from sides
 ),
 
+-- The partner side's coverage, set by set rather than list by list: a month covers a product key when the
+-- partner fetched every code of one of its code sets (HS2022 or HS2017), or every code ('AG6').
+months as (
+    select
+        period,
+        country,
+        usd_per_eur,
+        eu_month_loaded and usd_per_eur is not null as eu_covered,
+        coalesce(partner_released, false) as released,
+        coalesce(list_contains(partner_products, 'AG6'), false) as all_codes,
+        partner_products is not null as has_products
+    from {{ ref('int_mirror__country_months') }}
+    where {{ in_read_months('period') }}
+),
+
+fetched as (
+    select period, country, unnest(partner_products) as code
+    from {{ ref('int_mirror__country_months') }}
+    where partner_released and {{ in_read_months('period') }}
+),
+
+key_sets as (
+    select k.country, k.product_key, 'HS2022' as edition, list_distinct(coalesce(pk.hs2022_codes, [k.product_key])) as codes
+    from keys as k
+    left join product_keys as pk on k.product_key = pk.product_key
+    union all
+    select k.country, k.product_key, 'HS2017' as edition, list_distinct(coalesce(pk.hs2017_codes, [k.product_key])) as codes
+    from keys as k
+    left join product_keys as pk on k.product_key = pk.product_key
+),
+
+key_codes as (
+    select country, product_key, edition, len(codes) as set_size, unnest(codes) as code
+    from key_sets
+),
+
+complete_sets as (
+    -- (month, country, key) where one of the key's code sets was fetched whole
+    select distinct f.period, kc.country, kc.product_key
+    from key_codes as kc
+    inner join fetched as f on f.country = kc.country and f.code = kc.code
+    group by f.period, kc.country, kc.product_key, kc.edition, kc.set_size
+    having count(distinct kc.code) = kc.set_size
+),
+
+empty_sets as (
+    -- a key with an empty code set is covered by any released month (as list_has_all(products, []) is)
+    select distinct country, product_key from key_sets where len(codes) = 0
+),
+
 coverage as (
     select
-        cm.period,
+        m.period,
         k.country,
         k.product_key,
-        cm.usd_per_eur,
-        cm.eu_month_loaded and cm.usd_per_eur is not null as eu_covered,
-        coalesce(cm.partner_released and (
-            list_contains(cm.partner_products, 'AG6')
-            or list_has_all(cm.partner_products, coalesce(pk.hs2022_codes, [k.product_key]))
-            or list_has_all(cm.partner_products, coalesce(pk.hs2017_codes, [k.product_key]))
-        ), false) as covered_partner
-    from {{ ref('int_mirror__country_months') }} as cm
-    inner join keys as k on cm.country = k.country
-    left join product_keys as pk on k.product_key = pk.product_key
-    where {{ in_read_months('cm.period') }}
+        m.usd_per_eur,
+        m.eu_covered,
+        m.released and (m.all_codes or cs.product_key is not null or (es.product_key is not null and m.has_products))
+            as covered_partner
+    from months as m
+    inner join keys as k on m.country = k.country
+    left join complete_sets as cs
+        on m.period = cs.period and k.country = cs.country and k.product_key = cs.product_key
+    left join empty_sets as es on k.country = es.country and k.product_key = es.product_key
 )
 
 select
