@@ -32,10 +32,10 @@ def floor(archive: Path) -> dict:
 
 
 def ingest(period: str) -> dict:
-    from orchestration.lib import expectations
-    from orchestration.lib.comext_ingest import ingest_month
     from orchestration.lib.config import load_settings
     from orchestration.lib.http import new_session
+    from orchestration.lib.quality import expectations
+    from orchestration.lib.sources.comext.ingest import ingest_month
 
     settings = load_settings()
     # Great Expectations' import and context take seconds, once per process (a run that ingests many months pays

@@ -10,12 +10,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.demo.eurostat import EurostatFileServer
 from orchestration.lib import rawstore
-from orchestration.lib.comext_ingest import ingest_month, lake_path, revisions_path
 from orchestration.lib.config import Settings
 from orchestration.lib.errors import SourceError
-from orchestration.lib.eurostat_server import EurostatFileServer
 from orchestration.lib.http import new_session
+from orchestration.lib.sources.comext.ingest import ingest_month, lake_path, revisions_path
 from tests.conftest import SAMPLE_COMEXT, copy_sample, rewrite_sample
 
 

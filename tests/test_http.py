@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.lib import comext
+from orchestration.demo.eurostat import EurostatFileServer
 from orchestration.lib.errors import SourceError
-from orchestration.lib.eurostat_server import EurostatFileServer
 from orchestration.lib.http import download_file, new_session, parse_retry_after
+from orchestration.lib.sources.comext.facts import SEVEN_ZIP_MAGIC, describe, month_file_name, month_url
 from tests.conftest import FAST_HTTP, SAMPLE_COMEXT, copy_sample
 
 PERIOD = "202201"
-NAME = comext.month_file_name(PERIOD)
+NAME = month_file_name(PERIOD)
 
 
 class Sleeps(list):
@@ -41,11 +41,11 @@ def served(served_dir: Path, eurostat: EurostatFileServer) -> EurostatFileServer
 def fetch(server: EurostatFileServer, dest_dir: Path, sleeps: Sleeps, policy=FAST_HTTP, period: str = PERIOD):
     return download_file(
         new_session(),
-        comext.month_url(server.base_url, period),
-        dest_dir / comext.month_file_name(period),
-        what=comext.describe(period),
+        month_url(server.base_url, period),
+        dest_dir / month_file_name(period),
+        what=describe(period),
         policy=policy,
-        expect_magic=comext.SEVEN_ZIP_MAGIC,
+        expect_magic=SEVEN_ZIP_MAGIC,
         sleep=sleeps,
     )
 

@@ -11,15 +11,16 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.lib import comtrade_ingest
-from orchestration.lib.comext_ingest import ingest_month
-from orchestration.lib.comtrade import ComtradeApi, Throttle
-from orchestration.lib.comtrade_server import ComtradeServer
+from orchestration.demo.comtrade import ComtradeServer
+from orchestration.demo.ecb import EcbServer
+from orchestration.demo.eurostat import EurostatFileServer
 from orchestration.lib.config import Settings
-from orchestration.lib.ecb_server import EcbServer
-from orchestration.lib.eurostat_server import EurostatFileServer
 from orchestration.lib.http import new_session
-from orchestration.lib.releases import comext_listing, plan_releases
+from orchestration.lib.releases import plan_releases
+from orchestration.lib.sources.comext.client import comext_listing
+from orchestration.lib.sources.comext.ingest import ingest_month
+from orchestration.lib.sources.comtrade import ingest as comtrade_ingest
+from orchestration.lib.sources.comtrade.client import ComtradeApi, Throttle
 from tests import partner_data
 from tests.conftest import FAST_HTTP, copy_sample, rewrite_sample
 

@@ -9,7 +9,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from orchestration.lib.report_routes import routes_section, top_routes
+from orchestration.lib.report.routes import routes_section, top_routes
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import plotly.colors
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from orchestration.lib.report_routes import routes_section
+from orchestration.lib.report.routes import routes_section
 
 TOP_SIGNALS = 15
 TOP_PRODUCTS = 12

@@ -1,7 +1,7 @@
 """A local HTTP server that serves Comext files the way Eurostat's dissemination API does.
 
 Used by the offline demo (the bundled real sample) and by the tests, which can also make it misbehave the
-ways real servers do (see localserver). Extra fault: 'wrongtype', an HTML body labelled as a binary file.
+ways real servers do (see `servers`). Extra fault: 'wrongtype', an HTML body labelled as a binary file.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from orchestration.lib.localserver import ERROR_HTML, FaultyHandler, LocalServer
+from orchestration.demo.servers import ERROR_HTML, FaultyHandler, LocalServer
 
 FILES_PATH = "/eurostat/api/dissemination/files"
 PRODUCTS_DIR = "comext/COMEXT_DATA/PRODUCTS"

@@ -1,4 +1,4 @@
-"""What every local source server shares: a threaded HTTP server, request log, and a queue of faults.
+"""What every stand-in server shares: a threaded local HTTP server, its request log, and a queue of faults.
 
 Faults are the ways real servers misbehave: '429' or '429:<seconds>' (Retry-After), '500', '503' (HTML error
 page), 'html200' (an HTML page with status 200), 'truncate' (Content-Length promises more than is sent).
