@@ -43,7 +43,7 @@ def ingest(period: str) -> dict:
     warming = time.perf_counter()
     expectations._context()
     started = time.perf_counter()
-    outcome = ingest_month(settings, new_session(), period, log=lambda line: print(line, file=sys.stderr))
+    outcome = ingest_month(settings, new_session(settings.http), period, log=lambda line: print(line, file=sys.stderr))
     done = time.perf_counter()
     if outcome.status != "loaded":
         raise SystemExit(f"ingest of {period} ended {outcome.status}: {outcome.check and outcome.check.describe()}")

@@ -38,7 +38,7 @@ class Sleeps(list):
 def api_for(server: ComtradeServer, key: str | None = None, sleeps: Sleeps | None = None) -> ComtradeApi:
     sleeps = sleeps if sleeps is not None else Sleeps()
     return ComtradeApi(
-        new_session(),
+        new_session(FAST_HTTP, sleep=sleeps),
         server.base_url,
         key,
         FAST_HTTP,

@@ -16,13 +16,14 @@ from orchestration.lib.errors import FormatError, SourceError
 from orchestration.lib.http import new_session
 from orchestration.lib.sources.ecb.ingest import ingest_rates, lake_path, missing_message
 from orchestration.lib.sources.ecb.parse import read_rates
+from tests.conftest import FAST_HTTP
 
 RATES = {"2022-01": 1.1314, "2022-02": 1.1342, "2022-03": 1.1019}
 
 
 def ingest(settings: Settings, server: EcbServer, periods: list[str]):
     return ingest_rates(
-        dataclasses.replace(settings, ecb_url=server.base_url), new_session(), periods, log=lambda _: None
+        dataclasses.replace(settings, ecb_url=server.base_url), new_session(FAST_HTTP), periods, log=lambda _: None
     )
 
 

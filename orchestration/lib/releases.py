@@ -69,7 +69,7 @@ def nightly_plan() -> ReleasePlan:
     from orchestration.lib.http import new_session
 
     settings = load_settings()
-    session = new_session()
+    session = new_session(settings.http)
     api = ComtradeApi(
         session,
         settings.comtrade_url,

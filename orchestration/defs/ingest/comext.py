@@ -53,7 +53,7 @@ RAW_CHECK = "gx_raw_comext_monthly"
 )
 def raw_comext_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
     settings = load_settings()
-    session = new_session()
+    session = new_session(settings.http, log=context.log.info)
     try:
         listing = comext_listing(settings, session)
     except SourceError as exc:

@@ -65,7 +65,7 @@ COMTRADE_CHECK = "gx_raw_comtrade_monthly"
 def raw_comtrade_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
     settings = load_settings()
     api = ComtradeApi(
-        new_session(),
+        new_session(settings.http, log=context.log.info),
         settings.comtrade_url,
         settings.comtrade_api_key,
         settings.http,
@@ -145,7 +145,9 @@ def raw_ecb_exchange_rates(context: dg.AssetExecutionContext) -> dg.MaterializeR
     periods = [period_of_partition(k) for k in context.partition_keys]
     unavailable: dict[str, str] = {}
     try:
-        rates, vintage, missing = ecb_ingest.ingest_rates(settings, new_session(), periods, log=context.log.info)
+        rates, vintage, missing = ecb_ingest.ingest_rates(
+            settings, new_session(settings.http, log=context.log.info), periods, log=context.log.info
+        )
     except SourceError as exc:
         context.log.error(str(exc))
         rates, vintage, missing = [], None, periods
