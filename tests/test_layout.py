@@ -144,3 +144,16 @@ def test_every_source_is_one_folder_of_the_same_shape_citing_its_facts() -> None
         assert "../shared/docs/SOURCES.md, section" in facts, folder.name
         for path in folder.glob("*.py"):
             assert ast.get_docstring(ast.parse(path.read_text())), f"{folder.name}/{path.name} says what it owns"
+
+
+def test_no_source_reaches_into_another() -> None:
+    crossings = []
+    for name, path in pipeline_modules().items():
+        if not name.startswith("orchestration.lib.sources."):
+            continue
+        own = name.split(".")[3]
+        for imported, _ in imported_modules(path.read_text(), name, path.name == "__init__.py"):
+            parts = imported.split(".")
+            if imported.startswith("orchestration.lib.sources.") and len(parts) > 3 and parts[3] != own:
+                crossings.append((name, imported))
+    assert crossings == [], "shared pieces belong in lib/, not in another source's folder"
