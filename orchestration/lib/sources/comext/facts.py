@@ -8,7 +8,11 @@ From ../shared/docs/SOURCES.md, section 1 (Eurostat Comext — EU side):
 - the archive holds one comma-separated `full_YYYYMM.dat` with the 18-column v2 header; older files use the v1
   header, mapped here column by column;
 - a `YYYY52` period is an annual total that repeats the months and must never be loaded as a month;
-- PRODUCT_NC and every other code is text (leading zeros); confidential codes carry an `X`.
+- PRODUCT_NC and every other code is text (leading zeros); codes containing `X` are confidential aggregates (kept,
+  flagged, left out of HS6 comparisons); FLOW 2 is export; reporters are the 27 member states (Greece `GR`, no EU
+  aggregate row); special partner codes (QP..QZ) are kept, never mapped to a country;
+- the newest month can be partial (fewer than 27 reporters) and months are revised until about October of the
+  next year: a rolling window is fetched again and every vintage kept.
 """
 
 from __future__ import annotations

@@ -1,15 +1,18 @@
 """UN Comtrade: every fact of the source the code relies on, in one place.
 
 From ../shared/docs/SOURCES.md, section 2 (UN Comtrade — partner side), API v1, monthly HS data:
-- with a key: `/data/v1/get/C/M/HS`, header `Ocp-Apim-Subscription-Key`, up to 100,000 records a call (250,000
-  the most any tier allows); without one, the public preview `/public/v1/preview/C/M/HS`, at most 500 records a call;
+- with a key: `/data/v1/get/C/M/HS`, header `Ocp-Apim-Subscription-Key`, about 500 calls a day and up to 100,000
+  records a call on a free key (`maxRecords` goes to 250,000); without one, the public preview
+  `/public/v1/preview/C/M/HS`, at most 500 records a call; throttle, and honour `Retry-After` on 429;
 - `/public/v1/getDa/C/M/HS` (or `/data/v1/getDa/...` with a key) says which reporter released which month, when
   (`firstReleased`, `lastReleased`) and with which `datasetChecksum`;
 - every response is `{"elapsedTime", "count", "data": [...], "error"}`; a call that returns as many records as
   its cap was probably cut off;
-- each record carries 47 fields; codes are text; values are USD (`primaryValue`, `cifvalue`, `fobvalue`);
-- flows M (imports), X (exports), RM, RX (re-imports, re-exports); partner codes are M49 (France 251, Italy 381
-  in older data: see the seeds' country codes).
+- each record carries 47 fields; codes are text; values are USD, `primaryValue` CIF when reported, else FOB;
+- totals are the rows with customsCode C00, motCode 0, mosCode 0, partner2Code 0; some reporters send only rows split
+  by motCode (sum them then, never both); HS4 and HS6 rows of the same goods can both be present (never add levels);
+- flows M, X, RM (re-import), RX (re-export); partners are M49 codes with non-ISO quirks (France 251, Italy 380,
+  381 in older lists), kept in the seeds' country codes, not here.
 """
 
 from __future__ import annotations
