@@ -26,8 +26,8 @@ import py7zr
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from orchestration.lib.comext import V2_COLUMNS, month_file_name
 from orchestration.lib.config import DBT_PROJECT_DIR, REPO_ROOT
+from orchestration.lib.sources.comext.facts import V2_COLUMNS, month_file_name
 
 SAMPLE_DIR = REPO_ROOT / "sample_data" / "comext"
 EU27 = [

@@ -42,9 +42,9 @@ import duckdb
 import py7zr
 
 from benchmarks import generate
-from orchestration.lib import comext
 from orchestration.lib.config import REPO_ROOT
-from orchestration.lib.releases import months_back
+from orchestration.lib.periods import months_back
+from orchestration.lib.sources.comext.facts import month_file_name
 
 WORK = REPO_ROOT / "benchmarks" / "work"
 DOC = REPO_ROOT / "docs" / "benchmarks.md"
@@ -74,9 +74,9 @@ def dashed(period: str) -> str:
 def _pack(args: tuple[str, int, Path, int]) -> str:
     period, rows, out_dir, preset = args
     generate.PACK_FILTERS[:] = [{"id": py7zr.FILTER_LZMA2, "preset": preset}]
-    marker = out_dir / f"{comext.month_file_name(period)}.json"
+    marker = out_dir / f"{month_file_name(period)}.json"
     wanted = {"rows": rows, "seed": generate.DEFAULT_SEED, "preset": preset, "generator": generate.VERSION}
-    archive = out_dir / comext.month_file_name(period)
+    archive = out_dir / month_file_name(period)
     if archive.exists() and marker.exists() and json.loads(marker.read_text()) == wanted:
         return f"{archive.name}: cached"
     started = time.perf_counter()
@@ -155,8 +155,8 @@ def main() -> None:
     jobs += [(period, args.rows, archives[args.rows], 6 if period in measured else 1) for period in timeline]
     prepare_archives(jobs)
 
+    from orchestration.demo.eurostat import EurostatFileServer
     from orchestration.lib.config import load_settings
-    from orchestration.lib.eurostat_server import EurostatFileServer
 
     results: list[Measure] = []
     slope: list[tuple[int, Measure, Measure, Measure]] = []
@@ -175,7 +175,7 @@ def main() -> None:
         shutil.rmtree(home, ignore_errors=True)
         with EurostatFileServer(archives[rows]) as eurostat:
             env = {**base_env, "MIRROR_TRADE_HOME": str(home), "MIRROR_TRADE_COMEXT_URL": eurostat.base_url}
-            archive = archives[rows] / comext.month_file_name(new)
+            archive = archives[rows] / month_file_name(new)
             step = [sys.executable, "-m", "benchmarks.steps"]
             floor, info = timed(f"floor {rows:,}", [*step, "floor", str(archive)], env, log)
             floor.detail = (
@@ -218,7 +218,7 @@ def main() -> None:
         def release(periods: list[str]) -> None:
             """Eurostat's listing shows these months from now on."""
             for period in periods:
-                name = comext.month_file_name(period)
+                name = month_file_name(period)
                 os.link(archives[args.rows] / name, served / name)
 
         held = 0  # months the warehouse holds
@@ -334,10 +334,10 @@ def partner_servers(settings, periods: list[str]):
     a few dozen watched codes per reporter and month)."""
     import random
 
+    from orchestration.demo.comtrade import ComtradeServer, synthetic_dataset
+    from orchestration.demo.ecb import EcbServer, synthetic_rates
     from orchestration.lib import reference
-    from orchestration.lib.comtrade_ingest import products
-    from orchestration.lib.comtrade_server import ComtradeServer, synthetic_dataset
-    from orchestration.lib.ecb_server import EcbServer, synthetic_rates
+    from orchestration.lib.sources.comtrade.ingest import products
 
     rng = random.Random(6)
     hs6 = sorted(p for p in products(settings, keyed=False) if len(p) == 6)[::8]

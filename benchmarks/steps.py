@@ -36,15 +36,15 @@ def floor(archive: Path) -> dict:
 
 def ingest(period: str) -> dict:
     started = time.perf_counter()
-    from orchestration.lib.comext_ingest import ingest_month
     from orchestration.lib.config import load_settings
     from orchestration.lib.http import new_session
+    from orchestration.lib.sources.comext.ingest import ingest_month
 
     settings = load_settings()
     imported = time.perf_counter()
     # Great Expectations starts on a second thread while the month downloads, unpacks and parses (ingest_month):
     # its start-up is inside this figure, overlapped, as in a run.
-    outcome = ingest_month(settings, new_session(), period, log=lambda line: print(line, file=sys.stderr))
+    outcome = ingest_month(settings, new_session(settings.http), period, log=lambda line: print(line, file=sys.stderr))
     done = time.perf_counter()
     if outcome.status != "loaded":
         raise SystemExit(f"ingest of {period} ended {outcome.status}: {outcome.check and outcome.check.describe()}")

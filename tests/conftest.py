@@ -10,8 +10,8 @@ from pathlib import Path
 import py7zr
 import pytest
 
+from orchestration.demo.eurostat import EurostatFileServer
 from orchestration.lib.config import SAMPLE_DATA_DIR, HttpPolicy, Settings, load_settings
-from orchestration.lib.eurostat_server import EurostatFileServer
 
 SAMPLE_COMEXT = SAMPLE_DATA_DIR / "comext"
 FAST_HTTP = HttpPolicy(connect_timeout_s=5, read_timeout_s=10, max_attempts=3, backoff_base_s=0.01, max_wait_s=5)

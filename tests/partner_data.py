@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from orchestration.lib.comtrade_server import availability, record
+from orchestration.demo.comtrade import availability, record
 
 KZ, AM, GE = 398, 51, 268
 DE, FR, RU = 276, 251, 643

@@ -9,8 +9,10 @@ from pathlib import Path
 import duckdb
 
 from benchmarks import generate
-from orchestration.lib import comext, reference
-from orchestration.lib.expectations import validate_relation
+from orchestration.lib import reference
+from orchestration.lib.quality.expectations import validate_relation
+from orchestration.lib.sources.comext.facts import V2_COLUMNS
+from orchestration.lib.sources.comext.parse import archive_to_parquet, unpack_month
 
 ROWS = 30_000
 
@@ -30,10 +32,10 @@ def test_same_seed_same_bytes_other_month_other_rows(tmp_path: Path) -> None:
 
 def test_a_generated_month_is_a_valid_v2_month_with_the_real_files_variety(tmp_path: Path) -> None:
     archive = generate.write_month("202409", ROWS, tmp_path)
-    dat = comext.unpack_month(archive, "202409", tmp_path / "x", 10**9)
-    assert dat.read_text().split("\n", 1)[0] == ",".join(comext.V2_COLUMNS)
+    dat = unpack_month(archive, "202409", tmp_path / "x", 10**9)
+    assert dat.read_text().split("\n", 1)[0] == ",".join(V2_COLUMNS)
     parquet = tmp_path / "m.parquet"
-    stats = comext.archive_to_parquet(
+    stats = archive_to_parquet(
         archive,
         parquet,
         period="202409",

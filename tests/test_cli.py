@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.lib.comtrade_server import ComtradeServer
-from orchestration.lib.ecb_server import EcbServer
-from orchestration.lib.eurostat_server import EurostatFileServer
+from orchestration.demo.comtrade import ComtradeServer
+from orchestration.demo.ecb import EcbServer
+from orchestration.demo.eurostat import EurostatFileServer
 from tests import partner_data
 from tests.conftest import copy_sample
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.demo.eurostat import EurostatFileServer
 from orchestration.lib import rawstore
-from orchestration.lib.comext_ingest import ingest_month, lake_path, revisions_path
 from orchestration.lib.config import Settings
 from orchestration.lib.errors import SourceError
-from orchestration.lib.eurostat_server import EurostatFileServer
 from orchestration.lib.http import new_session
+from orchestration.lib.sources.comext.ingest import ingest_month, lake_path, revisions_path
 from tests.conftest import SAMPLE_COMEXT, copy_sample, rewrite_sample
 
 
@@ -25,7 +25,7 @@ def quiet(_: str) -> None:
 
 def test_month_is_kept_immutable_with_its_checksum_and_loaded(settings: Settings, served_dir: Path) -> None:
     copy_sample(served_dir, "202201")
-    outcome = ingest_month(settings, new_session(), "202201", log=quiet)
+    outcome = ingest_month(settings, new_session(settings.http), "202201", log=quiet)
 
     assert outcome.status == "loaded" and outcome.new_vintage
     assert outcome.check is not None and outcome.check.success
@@ -48,11 +48,11 @@ def test_month_is_kept_immutable_with_its_checksum_and_loaded(settings: Settings
 
 def test_same_release_again_adds_no_vintage_and_rewrites_nothing(settings: Settings, served_dir: Path) -> None:
     copy_sample(served_dir, "202201")
-    ingest_month(settings, new_session(), "202201", log=quiet)
+    ingest_month(settings, new_session(settings.http), "202201", log=quiet)
     parquet = lake_path(settings, "202201")
     before = parquet.stat().st_mtime_ns
 
-    again = ingest_month(settings, new_session(), "202201", log=quiet)
+    again = ingest_month(settings, new_session(settings.http), "202201", log=quiet)
 
     assert again.status == "unchanged" and not again.new_vintage
     assert len(rawstore.list_vintages(settings.raw_dir, "comext", "202201")) == 1
@@ -61,10 +61,10 @@ def test_same_release_again_adds_no_vintage_and_rewrites_nothing(settings: Setti
 
 def test_revised_release_is_a_new_vintage_and_the_old_one_stays(settings: Settings, served_dir: Path) -> None:
     copy_sample(served_dir, "202201")
-    first = ingest_month(settings, new_session(), "202201", log=quiet)
+    first = ingest_month(settings, new_session(settings.http), "202201", log=quiet)
     rewrite_sample("202201", served_dir, lambda lines: lines[:-1])  # a revision drops one row
 
-    revised = ingest_month(settings, new_session(), "202201", log=quiet)
+    revised = ingest_month(settings, new_session(settings.http), "202201", log=quiet)
 
     vintages = rawstore.list_vintages(settings.raw_dir, "comext", "202201")
     assert [v.sha256 for v in vintages] == [first.vintage.sha256, revised.vintage.sha256]
@@ -81,7 +81,7 @@ def test_month_failing_its_checks_is_quarantined_not_loaded(settings: Settings, 
         return [*lines[:5], ",".join(fields), *lines[6:]]
 
     rewrite_sample("202201", served_dir, negative_value)
-    outcome = ingest_month(settings, new_session(), "202201", log=quiet)
+    outcome = ingest_month(settings, new_session(settings.http), "202201", log=quiet)
 
     assert outcome.status == "rejected"
     assert not lake_path(settings, "202201").exists()
@@ -93,10 +93,10 @@ def test_month_failing_its_checks_is_quarantined_not_loaded(settings: Settings, 
 
 def test_row_count_far_outside_the_previous_months_band_fails(settings: Settings, served_dir: Path) -> None:
     copy_sample(served_dir, "202112")
-    ingest_month(settings, new_session(), "202112", log=quiet)
+    ingest_month(settings, new_session(settings.http), "202112", log=quiet)
     rewrite_sample("202201", served_dir, lambda lines: lines[:2000])  # ~7% of a normal month
 
-    outcome = ingest_month(settings, new_session(), "202201", log=quiet)
+    outcome = ingest_month(settings, new_session(settings.http), "202201", log=quiet)
 
     assert outcome.status == "rejected"
     assert any("row_count_vs_previous" in f for f in outcome.check.failures)
@@ -108,14 +108,14 @@ def test_error_page_names_source_period_and_file(
     copy_sample(served_dir, "202201")
     eurostat.inject("full_v2_202201.7z", "html200")
     with pytest.raises(SourceError, match=r"^Comext 2022-01 full_v2_202201.7z: the server answered 200 with an HTML"):
-        ingest_month(settings, new_session(), "202201", log=quiet)
+        ingest_month(settings, new_session(settings.http), "202201", log=quiet)
     assert rawstore.list_vintages(settings.raw_dir, "comext", "202201") == []
     assert not lake_path(settings, "202201").exists()
 
 
 def test_tampered_raw_file_is_detected(settings: Settings, served_dir: Path) -> None:
     copy_sample(served_dir, "202201")
-    outcome = ingest_month(settings, new_session(), "202201", log=quiet)
+    outcome = ingest_month(settings, new_session(settings.http), "202201", log=quiet)
     path = outcome.vintage.path
     path.chmod(0o644)
     data = path.read_bytes()
@@ -126,7 +126,7 @@ def test_tampered_raw_file_is_detected(settings: Settings, served_dir: Path) -> 
 
 def test_unknown_partner_code_is_named_by_the_check(settings: Settings, served_dir: Path) -> None:
     rewrite_sample("202201", served_dir, lambda lines: [lines[0], lines[1].replace(",AM,", ",ZZ,", 1), *lines[2:]])
-    outcome = ingest_month(settings, new_session(), "202201", log=quiet)
+    outcome = ingest_month(settings, new_session(settings.http), "202201", log=quiet)
     assert outcome.status == "rejected"
     (failure,) = [f for f in outcome.check.failures if "PARTNER" in f]
     assert "expect_column_values_to_be_in_set(column=PARTNER)" in failure and "['ZZ']" in failure
@@ -134,7 +134,7 @@ def test_unknown_partner_code_is_named_by_the_check(settings: Settings, served_d
 
 def test_revisions_of_watched_codes_are_recorded_between_vintages(settings: Settings, served_dir: Path) -> None:
     copy_sample(served_dir, "202201")
-    first = ingest_month(settings, new_session(), "202201", log=quiet)
+    first = ingest_month(settings, new_session(settings.http), "202201", log=quiet)
     first_revisions = revisions_path(settings, "202201", first.vintage.sha256)
     assert duckdb.execute(f"SELECT count(*) FROM '{first_revisions}'").fetchall() == [(0,)], "nothing to compare"
 
@@ -157,7 +157,7 @@ def test_revisions_of_watched_codes_are_recorded_between_vintages(settings: Sett
         return out
 
     rewrite_sample("202201", served_dir, revise)
-    second = ingest_month(settings, new_session(), "202201", log=quiet)
+    second = ingest_month(settings, new_session(settings.http), "202201", log=quiet)
 
     rows = duckdb.execute(
         f"""SELECT cn8, previous_value_eur, current_value_eur, previous_sha256, current_sha256

@@ -8,8 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib import comext
 from orchestration.lib.errors import FormatError
+from orchestration.lib.sources.comext.facts import V1_COLUMNS, month_url
+from orchestration.lib.sources.comext.parse import ParquetStats, archive_to_parquet
 from tests.conftest import SAMPLE_COMEXT, read_member, rewrite_sample, write_archive
 
 LINEAGE = {"SOURCE_FILE": "f.7z", "SOURCE_SHA256": "0" * 64, "RETRIEVED_AT": "2026-01-01T00:00:00+00:00"}
@@ -17,11 +18,11 @@ LINEAGE = {"SOURCE_FILE": "f.7z", "SOURCE_SHA256": "0" * 64, "RETRIEVED_AT": "20
 
 def parse(
     archive: Path, period: str, tmp_path: Path, max_bytes: int = 10**9, chunk_bytes: int = 64 * 1024
-) -> tuple[Path, comext.ParquetStats]:
+) -> tuple[Path, ParquetStats]:
     """The pipeline's path: the archive streamed into parquet. Small chunks, so that even the sample's months are
     parsed in many parts while they are decompressed."""
     out = tmp_path / "out.parquet"
-    stats = comext.archive_to_parquet(
+    stats = archive_to_parquet(
         archive,
         out,
         period=period,
@@ -66,7 +67,7 @@ def test_confidential_codes_are_kept_as_published(tmp_path: Path) -> None:
 
 
 def test_v1_header_is_mapped_to_v2_names(tmp_path: Path) -> None:
-    v1_header = ",".join(comext.V1_COLUMNS)
+    v1_header = ",".join(V1_COLUMNS)
     v1_row = "4,AT,72,KZ,E,85423111,77641,261130,261130,261130,322,16,2,1,NO_SU,201912,1234.5,17,0"
     archive = write_archive(tmp_path / "src" / "full_v2_201912.7z", "full201912.dat", f"{v1_header}\n{v1_row}\n")
     out, stats = parse(archive, "201912", tmp_path)
@@ -162,6 +163,6 @@ def test_unpack_size_guard(tmp_path: Path) -> None:
 
 
 def test_url_is_exactly_as_eurostat_serves_it() -> None:
-    assert comext.month_url("https://ec.europa.eu/eurostat/api/dissemination/files", "202403") == (
+    assert month_url("https://ec.europa.eu/eurostat/api/dissemination/files", "202403") == (
         "https://ec.europa.eu/eurostat/api/dissemination/files?file=comext%2FCOMEXT_DATA%2FPRODUCTS%2Ffull_v2_202403.7z"
     )

@@ -10,12 +10,20 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib.comtrade import FLOWS, PREVIEW_CAP, ComtradeApi, Query, Throttle
-from orchestration.lib.comtrade_ingest import call_plan, ingest_month, lake_path, partners, products, revisions_path
-from orchestration.lib.comtrade_server import ComtradeServer, availability, record
+from orchestration.demo.comtrade import ComtradeServer, availability, record
 from orchestration.lib.config import Settings
 from orchestration.lib.errors import FormatError, SourceError
 from orchestration.lib.http import new_session
+from orchestration.lib.sources.comtrade.client import ComtradeApi, Query, Throttle
+from orchestration.lib.sources.comtrade.facts import FLOWS, PREVIEW_CAP
+from orchestration.lib.sources.comtrade.ingest import (
+    call_plan,
+    ingest_month,
+    lake_path,
+    partners,
+    products,
+    revisions_path,
+)
 from tests import partner_data
 from tests.conftest import FAST_HTTP
 
@@ -28,15 +36,16 @@ class Sleeps(list):
 
 
 def api_for(server: ComtradeServer, key: str | None = None, sleeps: Sleeps | None = None) -> ComtradeApi:
+    sleeps = sleeps if sleeps is not None else Sleeps()
     return ComtradeApi(
-        new_session(),
+        new_session(FAST_HTTP, sleep=sleeps),
         server.base_url,
         key,
         FAST_HTTP,
         Throttle(0),
         100_000,
         log=lambda _: None,
-        sleep=sleeps if sleeps is not None else Sleeps(),
+        sleep=sleeps,
     )
 
 

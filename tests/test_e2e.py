@@ -24,10 +24,10 @@ from typing import ClassVar
 import duckdb
 import pytest
 
+from orchestration.demo.comtrade import ComtradeServer
+from orchestration.demo.ecb import EcbServer
+from orchestration.demo.eurostat import EurostatFileServer
 from orchestration.lib import reference
-from orchestration.lib.comtrade_server import ComtradeServer
-from orchestration.lib.ecb_server import EcbServer
-from orchestration.lib.eurostat_server import EurostatFileServer
 from tests import partner_data
 from tests.conftest import SAMPLE_COMEXT, copy_sample, read_member, rewrite_sample
 

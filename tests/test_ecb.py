@@ -9,18 +9,21 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib import ecb, rawstore
+from orchestration.demo.ecb import EcbServer
+from orchestration.lib import rawstore
 from orchestration.lib.config import Settings
-from orchestration.lib.ecb_server import EcbServer
 from orchestration.lib.errors import FormatError, SourceError
 from orchestration.lib.http import new_session
+from orchestration.lib.sources.ecb.ingest import ingest_rates, lake_path, missing_message
+from orchestration.lib.sources.ecb.parse import read_rates
+from tests.conftest import FAST_HTTP
 
 RATES = {"2022-01": 1.1314, "2022-02": 1.1342, "2022-03": 1.1019}
 
 
 def ingest(settings: Settings, server: EcbServer, periods: list[str]):
-    return ecb.ingest_rates(
-        dataclasses.replace(settings, ecb_url=server.base_url), new_session(), periods, log=lambda _: None
+    return ingest_rates(
+        dataclasses.replace(settings, ecb_url=server.base_url), new_session(FAST_HTTP), periods, log=lambda _: None
     )
 
 
@@ -33,7 +36,7 @@ def test_rates_are_exact_decimals_kept_with_their_raw_response(settings: Setting
     ]
     assert [(r.period, r.usd_per_eur) for r in rates] == [("202201", Decimal("1.1314")), ("202202", Decimal("1.1342"))]
     assert vintage.sha256 == rawstore.sha256_of(vintage.path)
-    stored = duckdb.execute(f"SELECT usd_per_eur, source_sha256 FROM '{ecb.lake_path(settings, '202202')}'").fetchall()
+    stored = duckdb.execute(f"SELECT usd_per_eur, source_sha256 FROM '{lake_path(settings, '202202')}'").fetchall()
     assert stored == [(Decimal("1.134200"), vintage.sha256)]
 
 
@@ -41,9 +44,9 @@ def test_a_month_without_a_rate_is_reported_and_the_others_loaded(settings: Sett
     with EcbServer(RATES) as server:
         rates, _, missing = ingest(settings, server, ["202203", "202204"])
     assert [r.period for r in rates] == ["202203"] and missing == ["202204"]
-    assert ecb.lake_path(settings, "202203").exists()
-    assert not ecb.lake_path(settings, "202204").exists()
-    assert ecb.missing_message(missing).startswith("ECB EXR/M.USD.EUR.SP00.A: no USD/EUR monthly rate for 2022-04")
+    assert lake_path(settings, "202203").exists()
+    assert not lake_path(settings, "202204").exists()
+    assert missing_message(missing).startswith("ECB EXR/M.USD.EUR.SP00.A: no USD/EUR monthly rate for 2022-04")
 
 
 def test_no_data_at_all_is_a_404_error(settings: Settings) -> None:
@@ -64,8 +67,8 @@ def test_other_series_or_layout_is_refused(tmp_path: Path) -> None:
         "KEY,FREQ,CURRENCY,CURRENCY_DENOM,TIME_PERIOD,OBS_VALUE\nEXR.M.GBP.EUR.SP00.A,M,GBP,EUR,2022-01,0.83\n"
     )
     with pytest.raises(FormatError, match="rows of another series"):
-        ecb.read_rates(other, ["202201"])
+        read_rates(other, ["202201"])
     layout = tmp_path / "layout.csv"
     layout.write_text("KEY,TIME_PERIOD,VALUE\nEXR.M.USD.EUR.SP00.A,2022-01,1.13\n")
     with pytest.raises(FormatError, match="lacks columns FREQ, CURRENCY, CURRENCY_DENOM, OBS_VALUE"):
-        ecb.read_rates(layout, ["202201"])
+        read_rates(layout, ["202201"])

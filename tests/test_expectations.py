@@ -9,8 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib import comext, expectations, reference
-from orchestration.lib.expectations import SuiteResult, load_suite_json, validate_relation
+from orchestration.lib import reference
+from orchestration.lib.quality import expectations
+from orchestration.lib.quality.expectations import SuiteResult, load_suite_json, validate_relation
+from orchestration.lib.sources.comext.parse import archive_to_parquet
 from tests.conftest import SAMPLE_COMEXT
 
 PARAMS = {"period_set": ["202201"], "min_ratio": 0.5, "max_ratio": 2.0, "known_partners": reference.known_codes()}
@@ -18,7 +20,7 @@ PARAMS = {"period_set": ["202201"], "min_ratio": 0.5, "max_ratio": 2.0, "known_p
 
 def month_parquet(tmp_path: Path) -> Path:
     out = tmp_path / "m.parquet"
-    comext.archive_to_parquet(
+    archive_to_parquet(
         SAMPLE_COMEXT / "full_v2_202201.7z",
         out,
         period="202201",

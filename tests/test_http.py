@@ -9,15 +9,17 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+import requests
+from urllib3.util.retry import Retry
 
-from orchestration.lib import comext
+from orchestration.demo.eurostat import EurostatFileServer
 from orchestration.lib.errors import SourceError
-from orchestration.lib.eurostat_server import EurostatFileServer
-from orchestration.lib.http import download_file, new_session, parse_retry_after
+from orchestration.lib.http import READ_BYTES, download_file, new_session, parse_retry_after
+from orchestration.lib.sources.comext.facts import SEVEN_ZIP_MAGIC, describe, month_file_name, month_url
 from tests.conftest import FAST_HTTP, SAMPLE_COMEXT, copy_sample
 
 PERIOD = "202201"
-NAME = comext.month_file_name(PERIOD)
+NAME = month_file_name(PERIOD)
 
 
 class Sleeps(list):
@@ -40,12 +42,12 @@ def served(served_dir: Path, eurostat: EurostatFileServer) -> EurostatFileServer
 
 def fetch(server: EurostatFileServer, dest_dir: Path, sleeps: Sleeps, policy=FAST_HTTP, period: str = PERIOD):
     return download_file(
-        new_session(),
-        comext.month_url(server.base_url, period),
-        dest_dir / comext.month_file_name(period),
-        what=comext.describe(period),
+        new_session(policy, sleep=sleeps),
+        month_url(server.base_url, period),
+        dest_dir / month_file_name(period),
+        what=describe(period),
         policy=policy,
-        expect_magic=comext.SEVEN_ZIP_MAGIC,
+        expect_magic=SEVEN_ZIP_MAGIC,
         sleep=sleeps,
     )
 
@@ -144,7 +146,7 @@ def test_unreachable_server_is_retried_then_reported(tmp_path: Path) -> None:
     sleeps = Sleeps()
     with pytest.raises(SourceError, match=r"gave up after 3 attempts.*connection failed"):
         download_file(
-            new_session(),
+            new_session(FAST_HTTP, sleep=sleeps),
             f"http://127.0.0.1:{port}/x.7z",
             tmp_path / "x.7z",
             what="Comext 2022-01 x.7z",
@@ -160,3 +162,56 @@ def test_retry_after_as_http_date() -> None:
     assert parse_retry_after(header, now=now.timestamp()) == pytest.approx(90)
     assert parse_retry_after("7") == 7.0
     assert parse_retry_after("soon") is None
+
+
+def test_a_body_cut_short_is_resumed_with_range_and_verified(served: EurostatFileServer, dest: Path) -> None:
+    size = (SAMPLE_COMEXT / NAME).stat().st_size
+    served.inject(NAME, "truncate")  # sends half of the file, then closes the connection
+    got = fetch(served, dest, Sleeps())
+    assert got.attempts == 2
+    assert got.sha256 == expected_sha() == hashlib.sha256(got.path.read_bytes()).hexdigest()
+    assert got.size_bytes == size
+    first, resume = served.request_headers
+    assert "Range" not in first
+    held = int(resume["Range"].removeprefix("bytes=").removesuffix("-"))
+    assert size // 2 - READ_BYTES < held <= size // 2, "only the missing rest is asked for"
+    assert resume["If-Range"] == got.headers["Last-Modified"], "and only if the file is still the same version"
+
+
+def test_a_resume_the_server_answers_whole_starts_again(served: EurostatFileServer, dest: Path) -> None:
+    served.inject(NAME, "truncate", "norange")
+    got = fetch(served, dest, Sleeps())
+    assert served.request_headers[1]["Range"].startswith("bytes=")
+    assert got.attempts == 2 and got.sha256 == expected_sha()
+    assert got.size_bytes == (SAMPLE_COMEXT / NAME).stat().st_size, "the whole answer replaces the part, not appended"
+
+
+def test_a_resume_cut_short_again_is_resumed_again(served: EurostatFileServer, dest: Path) -> None:
+    served.inject(NAME, "truncate", "truncate")
+    got = fetch(served, dest, Sleeps())
+    assert got.attempts == 3 and got.sha256 == expected_sha()
+    starts = [int(h.get("Range", "bytes=0-")[6:-1]) for h in served.request_headers]
+    assert starts[0] == 0 < starts[1] <= starts[2] < got.size_bytes, "each resume asks from what it holds"
+
+
+def test_the_stand_in_answers_ranges_as_eurostat_does(served: EurostatFileServer) -> None:
+    data = (SAMPLE_COMEXT / NAME).read_bytes()
+    url = month_url(served.base_url, PERIOD)
+    whole = requests.get(url, timeout=10)
+    assert whole.status_code == 200 and whole.headers["Accept-Ranges"] == "bytes"
+    part = requests.get(url, headers={"Range": "bytes=100-"}, timeout=10)
+    assert part.status_code == 206
+    assert part.headers["Content-Range"] == f"bytes 100-{len(data) - 1}/{len(data)}"
+    assert part.content == data[100:]
+    stale = requests.get(url, headers={"Range": "bytes=100-", "If-Range": "Mon, 01 Jan 2001 00:00:00 GMT"}, timeout=10)
+    assert stale.status_code == 200 and stale.content == data, "another version: the whole file"
+    past = requests.get(url, headers={"Range": f"bytes={len(data)}-"}, timeout=10)
+    assert past.status_code == 416 and past.headers["Content-Range"] == f"bytes */{len(data)}"
+
+
+def test_the_session_retries_with_urllib3_as_the_policy_says() -> None:
+    retry = new_session(FAST_HTTP).get_adapter("https://ec.europa.eu/").max_retries
+    assert isinstance(retry, Retry)
+    assert retry.total == FAST_HTTP.max_attempts - 1
+    assert {429, 500, 502, 503, 504} <= set(retry.status_forcelist)
+    assert retry.respect_retry_after_header and not retry.raise_on_status

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from orchestration.lib.config import Settings
-from orchestration.lib.publication import (
+from orchestration.lib.publish.publication import (
     PublicationError,
     base_path,
     incremental_schema_drift,

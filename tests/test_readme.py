@@ -379,7 +379,7 @@ def test_months_arriving_out_of_order_give_every_mart_the_rows_of_the_full_build
     on them (macros/window.sql). The publication as it stood before 2022-04 arrived, then 2022-05..06, then the
     late 2022-04 (which the later months' lag and 12-month windows read): every mart must end up holding exactly
     the rows of the demo's one full build."""
-    from orchestration.lib.publication import incremental_tables
+    from orchestration.lib.publish.publication import incremental_tables
 
     kept = incremental_tables()
     assert {"fct_mirror_flows", "fct_circumvention_signals", "fct_substitution", "fct_trade_routes"} <= {

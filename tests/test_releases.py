@@ -11,15 +11,16 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.lib import comtrade_ingest
-from orchestration.lib.comext_ingest import ingest_month
-from orchestration.lib.comtrade import ComtradeApi, Throttle
-from orchestration.lib.comtrade_server import ComtradeServer
+from orchestration.demo.comtrade import ComtradeServer
+from orchestration.demo.ecb import EcbServer
+from orchestration.demo.eurostat import EurostatFileServer
 from orchestration.lib.config import Settings
-from orchestration.lib.ecb_server import EcbServer
-from orchestration.lib.eurostat_server import EurostatFileServer
 from orchestration.lib.http import new_session
-from orchestration.lib.releases import ReleasePlan, comext_listing, plan_releases
+from orchestration.lib.releases import ReleasePlan, plan_releases
+from orchestration.lib.sources.comext.client import comext_listing
+from orchestration.lib.sources.comext.ingest import ingest_month
+from orchestration.lib.sources.comtrade import ingest as comtrade_ingest
+from orchestration.lib.sources.comtrade.client import ComtradeApi, Throttle
 from tests import partner_data
 from tests.conftest import FAST_HTTP, copy_sample, rewrite_sample
 
@@ -36,18 +37,20 @@ def world(settings: Settings, served_dir: Path, eurostat: EurostatFileServer, mo
         settings = dataclasses.replace(
             settings, comtrade_url=comtrade.base_url, ecb_url=ecb.base_url, comtrade_reporters=("KZ", "AM", "GE")
         )
-        api = ComtradeApi(new_session(), comtrade.base_url, None, FAST_HTTP, Throttle(0), 100_000, log=lambda _: None)
+        api = ComtradeApi(
+            new_session(FAST_HTTP), comtrade.base_url, None, FAST_HTTP, Throttle(0), 100_000, log=lambda _: None
+        )
         yield {"settings": settings, "api": api, "served": served_dir, "eurostat": eurostat, "comtrade": comtrade}
 
 
 def plan(world: dict):
-    return plan_releases(world["settings"], new_session(), world["api"], 24)
+    return plan_releases(world["settings"], new_session(FAST_HTTP), world["api"], 24)
 
 
 def ingest_all(world: dict, *periods: str) -> None:
-    listing = comext_listing(world["settings"], new_session())
+    listing = comext_listing(world["settings"], new_session(FAST_HTTP))
     for period in periods:
-        ingest_month(world["settings"], new_session(), period, log=lambda _: None, remote=listing[period])
+        ingest_month(world["settings"], new_session(FAST_HTTP), period, log=lambda _: None, remote=listing[period])
         comtrade_ingest.ingest_month(world["settings"], world["api"], period, log=lambda _: None)
 
 
@@ -73,8 +76,10 @@ def test_nothing_new_means_nothing_to_run_and_no_data_downloaded(world: dict) ->
 def test_unchanged_month_is_not_downloaded_again(world: dict) -> None:
     ingest_all(world, "202201")
     before = len(world["eurostat"].requests)
-    listing = comext_listing(world["settings"], new_session())
-    outcome = ingest_month(world["settings"], new_session(), "202201", log=lambda _: None, remote=listing["202201"])
+    listing = comext_listing(world["settings"], new_session(FAST_HTTP))
+    outcome = ingest_month(
+        world["settings"], new_session(FAST_HTTP), "202201", log=lambda _: None, remote=listing["202201"]
+    )
     assert outcome.status == "unchanged"
     assert not any("full_v2_202201" in r for r in world["eurostat"].requests[before:])
 
@@ -92,8 +97,10 @@ def test_a_revised_file_triggers_its_month_and_a_new_vintage(world: dict) -> Non
     os.utime(revised, (stamp, stamp))
 
     assert plan(world).comext == ["202201"]
-    listing = comext_listing(world["settings"], new_session())
-    outcome = ingest_month(world["settings"], new_session(), "202201", log=lambda _: None, remote=listing["202201"])
+    listing = comext_listing(world["settings"], new_session(FAST_HTTP))
+    outcome = ingest_month(
+        world["settings"], new_session(FAST_HTTP), "202201", log=lambda _: None, remote=listing["202201"]
+    )
     assert outcome.status == "loaded" and outcome.new_vintage
     assert plan(world).months == []
 

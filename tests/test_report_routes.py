@@ -9,7 +9,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from orchestration.lib.report_routes import routes_section, top_routes
+from orchestration.lib.report.routes import routes_section, top_routes
 
 
 @pytest.fixture
@@ -46,7 +46,9 @@ def _figure_data(fragment: str, div_id: str) -> list[dict]:
 
 def test_the_top_routes_are_what_could_have_passed_over_the_last_12_months(con: duckdb.DuckDBPyConnection) -> None:
     routes = top_routes(con, date(2022, 6, 1))
-    got = [(r.route, float(r.passable_usd), r.rows_with_an_unreported_leg) for r in routes.itertuples()]
+    got = [
+        (r["route"], float(r["passable_usd"]), r["rows_with_an_unreported_leg"]) for r in routes.iter_rows(named=True)
+    ]
     # EU>GE>RU is older than 12 months; EU>AM>BY passed nothing; the unreported leg is counted, not summed
     assert got == [("EU>KZ>RU", 300.0, 0), ("EU>AM>KZ>RU", 50.0, 1)]
 

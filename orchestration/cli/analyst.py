@@ -24,7 +24,7 @@ def _published(settings: Settings) -> Path:
 
 
 def make_report(period: str | None, out: Path | None, settings: Settings | None = None) -> int:
-    from orchestration.lib.report import PeriodNotPublished, build_report
+    from orchestration.lib.report.html import PeriodNotPublished, build_report
 
     settings = settings or load_settings()
     warehouse = _published(settings)

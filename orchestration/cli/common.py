@@ -73,13 +73,3 @@ def tell(paragraph: str) -> None:
     # URLs and paths stay whole, so that they can be copied from the terminal.
     text = textwrap.fill(paragraph, width=110, break_long_words=False, break_on_hyphens=False)
     print(text, file=sys.stderr, flush=True)
-
-
-def months_between(start: str, end: str) -> list[str]:
-    """'YYYY-MM' bounds -> ['YYYYMM', ...] inclusive."""
-    year, month = int(start[:4]), int(start[5:])
-    out = []
-    while f"{year:04d}-{month:02d}" <= end:
-        out.append(f"{year:04d}{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out

@@ -18,8 +18,9 @@ from typing import Annotated, Any
 
 import typer
 
-from orchestration.cli.common import LOCKED, MONTH, USAGE, CliError, months_between, say, tell, tell_failure
+from orchestration.cli.common import LOCKED, MONTH, USAGE, CliError, say, tell, tell_failure
 from orchestration.lib.config import SAMPLE_DATA_DIR, Settings, load_settings
+from orchestration.lib.periods import months_between
 
 SAMPLE_TRANSIT_COUNTRIES = ("AM", "GE", "KG", "KZ", "UZ")
 SAMPLE_MONTH_FILE = re.compile(r"^full_v2_(\d{4})(\d{2})\.7z$")
@@ -373,16 +374,13 @@ def run_demo(start: str | None, end: str | None, verbose: bool = False) -> int:
 
 
 def _run_offline_demo(start: str, end: str, verbose: bool) -> int:
-    from orchestration.lib.eurostat_server import EurostatFileServer
+    from orchestration.demo.offline import offline_sources
 
     # The Comext sample covers exports to AM, BY, GE, KG, KZ, RU, UZ only: watch the transit countries among them.
     os.environ.setdefault("MIRROR_TRADE_COMTRADE_REPORTERS", ",".join(SAMPLE_TRANSIT_COUNTRIES))
     settings = load_settings()
     months = sample_months()
-    with (
-        EurostatFileServer(SAMPLE_DATA_DIR / "comext") as eurostat,
-        _synthetic_partner_servers(settings, start, end) as (comtrade, ecb),
-    ):
+    with offline_sources(settings, start, end) as (eurostat, comtrade, ecb):
         say(
             "demo",
             f"no network to Eurostat; serving the bundled REAL Comext sample ({months[0]}..{months[-1]}) at "
@@ -399,51 +397,6 @@ def _run_offline_demo(start: str, end: str, verbose: bool) -> int:
         )
         os.environ.pop("COMTRADE_API_KEY", None)
         return _run_locked(start, end, load_settings(), "demo", verbose)
-
-
-@contextlib.contextmanager
-def _synthetic_partner_servers(settings: Settings, start: str, end: str) -> Iterator[tuple]:
-    from orchestration.lib import reference
-    from orchestration.lib.comtrade_ingest import products
-    from orchestration.lib.comtrade_server import ComtradeServer, synthetic_dataset
-    from orchestration.lib.ecb_server import EcbServer, synthetic_rates
-
-    periods = months_between(start, end)
-    rates = synthetic_rates(int(start[:4]), int(end[:4]))
-    reporters = [reference.comtrade_m49(iso2) for iso2 in settings.comtrade_reporters]
-    eu_usd = _sample_eu_exports_usd(settings, periods, rates)
-    records, availability = synthetic_dataset(eu_usd, periods, reporters, list(products(settings, keyed=False)))
-    with ComtradeServer(records, availability) as comtrade, EcbServer(rates) as ecb:
-        yield comtrade, ecb
-
-
-def _sample_eu_exports_usd(settings: Settings, periods: list[str], rates: dict[str, float]) -> dict:
-    """What the bundled Comext sample says each member state exported to each watched country, per HS6, in USD:
-    the shape the synthetic partner side imitates."""
-    import tempfile
-
-    import duckdb
-
-    from orchestration.lib import comext, reference
-
-    m49 = {iso2: reference.comtrade_m49(iso2) for iso2 in settings.comtrade_reporters}
-    out: dict[tuple[str, int, int, str], float] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for period in periods:
-            archive = SAMPLE_DATA_DIR / "comext" / comext.month_file_name(period)
-            dat = comext.unpack_month(archive, period, Path(tmp), settings.max_unpacked_bytes)
-            rows = duckdb.execute(
-                """SELECT REPORTER, PARTNER, left(PRODUCT_NC, 6), sum(CAST(VALUE_EUR AS DECIMAL(18, 2)))
-                   FROM read_csv(?, header = true, all_varchar = true)
-                   WHERE FLOW = '2' AND PRODUCT_NC NOT LIKE '%X%'
-                   GROUP BY ALL""",
-                [str(dat)],
-            ).fetchall()
-            rate = rates[f"{period[:4]}-{period[4:]}"]
-            for reporter, partner, hs6, eur in rows:
-                if partner in m49:
-                    out[(period, m49[partner], reference.comtrade_m49(reporter), hs6)] = float(eur) * rate
-    return out
 
 
 def register(app: typer.Typer) -> None:

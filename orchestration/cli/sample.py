@@ -10,7 +10,7 @@ from orchestration.lib.config import SAMPLE_DATA_DIR
 
 
 def serve_sample(port: int) -> int:
-    from orchestration.lib.eurostat_server import EurostatFileServer
+    from orchestration.demo.eurostat import EurostatFileServer
 
     try:
         server = EurostatFileServer(SAMPLE_DATA_DIR / "comext", port=port)  # binds the port

@@ -9,9 +9,9 @@ import dagster as dg
 
 from orchestration.defs.partitions import progress
 from orchestration.lib import fetch_status
-from orchestration.lib.comext_ingest import period_of_partition
 from orchestration.lib.config import Settings
 from orchestration.lib.errors import SourceError
+from orchestration.lib.periods import period_of_partition
 from orchestration.lib.progress import progress_line
 
 

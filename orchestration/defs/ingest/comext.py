@@ -6,11 +6,11 @@ import dagster as dg
 
 from orchestration.defs.ingest.availability import ingest_months, source_available_result, source_available_spec
 from orchestration.defs.partitions import monthly_partitions
-from orchestration.lib.comext_ingest import ingest_month
 from orchestration.lib.config import load_settings
 from orchestration.lib.errors import SourceError
 from orchestration.lib.http import new_session
-from orchestration.lib.releases import comext_listing
+from orchestration.lib.sources.comext.client import comext_listing
+from orchestration.lib.sources.comext.ingest import ingest_month
 
 RAW_COMEXT_KEY = dg.AssetKey(["raw", "comext_monthly"])
 RAW_COMEXT_REVISIONS_KEY = dg.AssetKey(["raw", "comext_revisions"])
@@ -53,7 +53,7 @@ RAW_CHECK = "gx_raw_comext_monthly"
 )
 def raw_comext_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
     settings = load_settings()
-    session = new_session()
+    session = new_session(settings.http, log=context.log.info)
     try:
         listing = comext_listing(settings, session)
     except SourceError as exc:

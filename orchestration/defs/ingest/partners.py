@@ -6,14 +6,15 @@ import dagster as dg
 
 from orchestration.defs.ingest.availability import ingest_months, source_available_result, source_available_spec
 from orchestration.defs.partitions import monthly_partitions
-from orchestration.lib import ecb, fetch_status
-from orchestration.lib.comext_ingest import period_of_partition
-from orchestration.lib.comtrade import ComtradeApi, Throttle
-from orchestration.lib.comtrade_ingest import call_plan, ingest_month, scope
+from orchestration.lib import fetch_status
 from orchestration.lib.config import load_settings
 from orchestration.lib.errors import SourceError
 from orchestration.lib.http import new_session
+from orchestration.lib.periods import period_of_partition
 from orchestration.lib.progress import progress_line
+from orchestration.lib.sources.comtrade.client import ComtradeApi, Throttle
+from orchestration.lib.sources.comtrade.ingest import call_plan, ingest_month, scope
+from orchestration.lib.sources.ecb import ingest as ecb_ingest
 
 RAW_COMTRADE_KEY = dg.AssetKey(["raw", "comtrade_monthly"])
 RAW_COMTRADE_AVAILABILITY_KEY = dg.AssetKey(["raw", "comtrade_availability"])
@@ -64,7 +65,7 @@ COMTRADE_CHECK = "gx_raw_comtrade_monthly"
 def raw_comtrade_monthly(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
     settings = load_settings()
     api = ComtradeApi(
-        new_session(),
+        new_session(settings.http, log=context.log.info),
         settings.comtrade_url,
         settings.comtrade_api_key,
         settings.http,
@@ -144,13 +145,15 @@ def raw_ecb_exchange_rates(context: dg.AssetExecutionContext) -> dg.MaterializeR
     periods = [period_of_partition(k) for k in context.partition_keys]
     unavailable: dict[str, str] = {}
     try:
-        rates, vintage, missing = ecb.ingest_rates(settings, new_session(), periods, log=context.log.info)
+        rates, vintage, missing = ecb_ingest.ingest_rates(
+            settings, new_session(settings.http, log=context.log.info), periods, log=context.log.info
+        )
     except SourceError as exc:
         context.log.error(str(exc))
         rates, vintage, missing = [], None, periods
         unavailable = dict.fromkeys(periods, str(exc))
     else:
-        unavailable = dict.fromkeys(missing, ecb.missing_message(missing))
+        unavailable = dict.fromkeys(missing, ecb_ingest.missing_message(missing))
     for period in periods:
         fetch_status.record(
             settings, "ecb", period, "failed" if period in unavailable else "ok", unavailable.get(period)

@@ -6,8 +6,8 @@ from orchestration.defs.ingest.availability import CONTAINED_CHECKS
 from orchestration.defs.partitions import monthly_partitions, window_dates
 from orchestration.lib.config import load_settings
 from orchestration.lib.progress import progress_line
-from orchestration.lib.publication import publish
-from orchestration.lib.report import build_report
+from orchestration.lib.publish.publication import publish
+from orchestration.lib.report.html import build_report
 
 PUBLISHED_KEY = dg.AssetKey(["published", "warehouse"])
 MART_KEYS = [

@@ -6,9 +6,9 @@ import dagster as dg
 import duckdb
 
 from orchestration.lib.config import duckdb_connection, load_settings
-from orchestration.lib.expectations import SuiteResult, validate_relation
 from orchestration.lib.progress import progress_line
-from orchestration.lib.publication import build_path, incremental_tables
+from orchestration.lib.publish.publication import build_path, incremental_tables
+from orchestration.lib.quality.expectations import SuiteResult, validate_relation
 
 
 @dataclass(frozen=True)

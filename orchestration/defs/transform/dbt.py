@@ -25,7 +25,7 @@ from orchestration.defs.partitions import monthly_partitions, window_dates
 from orchestration.lib.config import DBT_PROJECT_DIR, load_settings
 from orchestration.lib.dbt_manifest import ensure_manifest
 from orchestration.lib.progress import progress_line
-from orchestration.lib.publication import incremental_schema_drift, prepare_build, prune_old_runs
+from orchestration.lib.publish.publication import incremental_schema_drift, prepare_build, prune_old_runs
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # Every loader of the code location gets a current manifest. `dagster dev` (which sets DAGSTER_IS_DEV_CLI) reloads

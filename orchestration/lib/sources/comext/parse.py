@@ -1,8 +1,8 @@
-"""Eurostat Comext bulk monthly files: URL, archive, header contract and typed parquet.
+"""Eurostat Comext bulk monthly files: unpacking the month's 7z and reading its .dat into typed parquet.
 
-Facts (SOURCES.md section 1): one 7z per month holding one comma-separated `full_YYYYMM.dat` with an 18-column v2
-header; older files use the v1 header; a `YYYY52` period is an annual total that repeats the months and must
-never be loaded as a month; PRODUCT_NC and every other code is text (leading zeros).
+The archive's layout and the header contract are in `facts`; this module owns the checks a file must pass
+(one member of the right month, a known header, no annual `YYYY52` rows loaded as a month, a size cap) and the
+streaming conversion of the text columns into the declared types.
 """
 
 from __future__ import annotations
@@ -18,73 +18,9 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.errors import FormatError
-
-SOURCE = "comext"
-SEVEN_ZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
-
-# The column contract, declared once: v2 name -> DuckDB type of the typed parquet.
-V2_COLUMNS: dict[str, str] = {
-    "REPORTER": "VARCHAR",
-    "PARTNER": "VARCHAR",
-    "TRADE_TYPE": "VARCHAR",
-    "PRODUCT_NC": "VARCHAR",
-    "PRODUCT_SITC": "VARCHAR",
-    "PRODUCT_CPA21": "VARCHAR",
-    "PRODUCT_CPA22": "VARCHAR",
-    "PRODUCT_BEC": "VARCHAR",
-    "PRODUCT_BEC5": "VARCHAR",
-    "PRODUCT_SECTION": "VARCHAR",
-    "FLOW": "VARCHAR",
-    "STAT_PROCEDURE": "VARCHAR",
-    "SUPPL_UNIT": "VARCHAR",
-    "PERIOD": "VARCHAR",
-    "VALUE_EUR": "DECIMAL(18,2)",
-    "VALUE_NAC": "DECIMAL(18,2)",
-    "QUANTITY_KG": "DECIMAL(18,3)",
-    "QUANTITY_SUPPL_UNIT": "DECIMAL(18,3)",
-}
-
-# Legacy v1 header, in file order, with the v2 column each one feeds (None: no v2 equivalent, dropped).
-V1_COLUMNS: dict[str, str | None] = {
-    "DECLARANT": None,
-    "DECLARANT_ISO": "REPORTER",
-    "PARTNER": None,
-    "PARTNER_ISO": "PARTNER",
-    "TRADE_TYPE": "TRADE_TYPE",
-    "PRODUCT_NC": "PRODUCT_NC",
-    "PRODUCT_SITC": "PRODUCT_SITC",
-    "PRODUCT_CPA2002": None,
-    "PRODUCT_CPA2008": None,
-    "PRODUCT_CPA2_1": "PRODUCT_CPA21",
-    "PRODUCT_BEC": "PRODUCT_BEC",
-    "PRODUCT_SECTION": "PRODUCT_SECTION",
-    "FLOW": "FLOW",
-    "STAT_REGIME": "STAT_PROCEDURE",
-    "SUPP_UNIT": "SUPPL_UNIT",
-    "PERIOD": "PERIOD",
-    "VALUE_IN_EUROS": "VALUE_EUR",
-    "QUANTITY_IN_KG": "QUANTITY_KG",
-    "SUP_QUANTITY": "QUANTITY_SUPPL_UNIT",
-}
-
-# A v1 column takes the type of the v2 column it feeds; dropped columns are read as text.
-V1_TYPES: dict[str, str] = {c: (V2_COLUMNS[v2] if v2 else "VARCHAR") for c, v2 in V1_COLUMNS.items()}
+from orchestration.lib.sources.comext.facts import V1_COLUMNS, V1_TYPES, V2_COLUMNS, describe
 
 _MEMBER_RE = re.compile(r"^full_?(\d{4})(\d{2})\.dat$", re.IGNORECASE)
-
-
-def month_file_name(period: str) -> str:
-    """`period` is YYYYMM."""
-    return f"full_v2_{period}.7z"
-
-
-def month_url(base_url: str, period: str) -> str:
-    # Exactly as Eurostat serves it: the folder path is one URL-encoded query value.
-    return f"{base_url}?file=comext%2FCOMEXT_DATA%2FPRODUCTS%2F{month_file_name(period)}"
-
-
-def describe(period: str, file_name: str | None = None) -> str:
-    return f"Comext {period[:4]}-{period[4:]} {file_name or month_file_name(period)}"
 
 
 def _month_member(z, period: str, what: str, max_unpacked_bytes: int):

@@ -1,7 +1,9 @@
 """A local HTTP server that serves Comext files the way Eurostat's dissemination API does.
 
-Used by the offline demo (the bundled real sample) and by the tests, which can also make it misbehave the
-ways real servers do (see localserver). Extra fault: 'wrongtype', an HTML body labelled as a binary file.
+Used by the offline demo (the bundled real sample) and by the tests, which can also make it misbehave the ways
+real servers do (see `servers`). Files are served with `Range` support (a resume gets 206 with Content-Range), as
+Eurostat's are. Extra faults: 'wrongtype', an HTML body labelled as a binary file; 'norange', the whole file (200)
+whatever Range asks, as a server without Range support answers.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from orchestration.lib.localserver import ERROR_HTML, FaultyHandler, LocalServer
+from orchestration.demo.servers import ERROR_HTML, FaultyHandler, LocalServer
 
 FILES_PATH = "/eurostat/api/dissemination/files"
 PRODUCTS_DIR = "comext/COMEXT_DATA/PRODUCTS"
@@ -41,13 +43,16 @@ class _Handler(FaultyHandler):
             return
         body = path.read_bytes()
         fault = state.next_fault(name)
-        if fault and self.send_fault(fault, body, "application/octet-stream"):
+        if fault not in (None, "truncate", "norange") and self.send_fault(fault, body, "application/octet-stream"):
             return
         if fault == "wrongtype":
             self.send_body(200, ERROR_HTML, "application/octet-stream")
             return
         modified = format_datetime(datetime.fromtimestamp(path.stat().st_mtime, UTC), usegmt=True)
-        self.send_body(200, body, "application/octet-stream", {"Last-Modified": modified})
+        if fault == "norange":
+            self.send_body(200, body, "application/octet-stream", {"Last-Modified": modified})
+            return
+        self.send_ranged(body, "application/octet-stream", {"Last-Modified": modified}, truncate=fault == "truncate")
 
 
 class EurostatFileServer(LocalServer):

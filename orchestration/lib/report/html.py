@@ -11,23 +11,29 @@ publication's checks (one line per table) and vintages.
 from __future__ import annotations
 
 import html
+import math
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import plotly.colors
 import plotly.graph_objects as go
+import polars as pl
 from plotly.offline import get_plotlyjs
 
-from orchestration.lib.report_routes import routes_section
+from orchestration.lib.report.routes import routes_section
 
 TOP_SIGNALS = 15
 TOP_PRODUCTS = 12
 
 
-def _money(value: float | None, currency: str) -> str:
-    if value is None or pd.isna(value):
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _money(value: float | Decimal | None, currency: str) -> str:
+    if _missing(value):
         return "n/a"
     value = float(value)
     for threshold, suffix in ((1e9, " bn"), (1e6, " m"), (1e3, " k")):
@@ -43,7 +49,7 @@ def signal_sentence(row: dict) -> str:
     basis = "the control group's growth" if row["excess_basis"] == "counterfactual" else "the matched baseline"
     direct = (
         f"while direct EU exports to Russia/Belarus fell by {_money(row['direct_fall_eur'], 'EUR')}"
-        if row["direct_fall_eur"] > 0
+        if not _missing(row["direct_fall_eur"]) and row["direct_fall_eur"] > 0
         else "although direct EU exports to Russia/Belarus did not fall"
     )
     return (
@@ -55,18 +61,19 @@ def signal_sentence(row: dict) -> str:
 
 
 def _cell(value: object) -> str:
-    if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
+    if _missing(value):
         return ""
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
+    if isinstance(value, Decimal):
+        return str(float(value))
     return str(value)
 
 
-def _table(frame: pd.DataFrame, table_id: str) -> str:
+def _table(frame: pl.DataFrame, table_id: str) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>"
-        for row in frame.itertuples(index=False)
+        "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>" for row in frame.iter_rows()
     )
     return (
         f'<div class="scroll"><table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
@@ -86,7 +93,7 @@ def latest_period(con: duckdb.DuckDBPyConnection) -> date:
 
 
 def _eu_exports_vs_baseline(con: duckdb.DuckDBPyConnection) -> go.Figure:
-    monthly = con.execute(
+    monthly = con.sql(
         """WITH monthly AS (
                SELECT e.partner AS country, e.period, sum(e.value_eur * fx.usd_per_eur) / 1e6 AS usd_m
                FROM marts.fct_eu_exports AS e
@@ -102,22 +109,23 @@ def _eu_exports_vs_baseline(con: duckdb.DuckDBPyConnection) -> go.Figure:
                       OVER (PARTITION BY m.country) AS baseline_months
            FROM monthly AS m CROSS JOIN baseline AS w
            ORDER BY m.country, m.period"""
-    ).df()
+    ).pl()
     fig = go.Figure()
     palette = plotly.colors.qualitative.Plotly
-    for i, (country, rows) in enumerate(monthly.groupby("country")):
+    by_country = sorted(monthly.partition_by("country", as_dict=True, maintain_order=True).items())
+    for i, ((country,), rows) in enumerate(by_country):
         color = palette[i % len(palette)]
         fig.add_trace(
             go.Scatter(
-                x=rows["period"],
-                y=rows["usd_m"],
+                x=rows["period"].to_list(),
+                y=rows["usd_m"].to_list(),
                 mode="lines+markers",
                 name=country,
                 legendgroup=country,
                 line={"color": color},
             )
         )
-        baseline, months = rows["baseline_m"].iloc[0], rows["baseline_months"].iloc[0]
+        baseline, months = rows["baseline_m"][0], rows["baseline_months"][0]
         if months:
             fig.add_trace(
                 go.Scatter(
@@ -134,19 +142,19 @@ def _eu_exports_vs_baseline(con: duckdb.DuckDBPyConnection) -> go.Figure:
 
 
 def _mirror_gap(con: duckdb.DuckDBPyConnection, period: date) -> go.Figure:
-    gaps = con.execute(
+    gaps = con.sql(
         """SELECT partner_country AS country, sum(mirror_gap_usd) / 1e6 AS gap_m,
                   sum(eu_exports_usd * cif_fob_factor) / 1e6 AS eu_cif_m, sum(partner_imports_from_eu_usd) / 1e6 AS p_m
            FROM marts.fct_mirror_flows
            WHERE coverage_flag = 'complete' AND period BETWEEN ? - INTERVAL 11 MONTH AND ?
            GROUP BY 1 ORDER BY gap_m DESC""",
-        [period, period],
-    ).df()
+        params=[period, period],
+    ).pl()
     fig = go.Figure(
         [
-            go.Bar(x=gaps["country"], y=gaps["eu_cif_m"], name="EU exports (CIF-adjusted)"),
-            go.Bar(x=gaps["country"], y=gaps["p_m"], name="recorded by the partner"),
-            go.Bar(x=gaps["country"], y=gaps["gap_m"], name="mirror gap"),
+            go.Bar(x=gaps["country"].to_list(), y=gaps["eu_cif_m"].to_list(), name="EU exports (CIF-adjusted)"),
+            go.Bar(x=gaps["country"].to_list(), y=gaps["p_m"].to_list(), name="recorded by the partner"),
+            go.Bar(x=gaps["country"].to_list(), y=gaps["gap_m"].to_list(), name="mirror gap"),
         ]
     )
     fig.update_layout(
@@ -157,7 +165,7 @@ def _mirror_gap(con: duckdb.DuckDBPyConnection, period: date) -> go.Figure:
 
 
 def _chp_tiers(con: duckdb.DuckDBPyConnection) -> go.Figure:
-    tiers = con.execute(
+    tiers = con.sql(
         """SELECT e.period, coalesce(e.chp_tier, 'not on the CHP list') AS tier,
                   sum(e.value_eur * fx.usd_per_eur) / 1e6 AS usd_m
            FROM marts.fct_eu_exports AS e
@@ -165,9 +173,12 @@ def _chp_tiers(con: duckdb.DuckDBPyConnection) -> go.Figure:
            WHERE e.partner IN (SELECT DISTINCT reporter FROM marts.source_coverage WHERE source = 'comtrade')
              AND e.chp_tier IS NOT NULL
            GROUP BY ALL ORDER BY period, tier"""
-    ).df()
+    ).pl()
     fig = go.Figure(
-        [go.Bar(x=rows["period"], y=rows["usd_m"], name=f"tier {tier}") for tier, rows in tiers.groupby("tier")]
+        [
+            go.Bar(x=rows["period"].to_list(), y=rows["usd_m"].to_list(), name=f"tier {tier}")
+            for (tier,), rows in sorted(tiers.partition_by("tier", as_dict=True, maintain_order=True).items())
+        ]
     )
     fig.update_layout(
         barmode="stack", title="EU exports of CHP-listed goods to the transit countries by tier, million USD"
@@ -175,7 +186,7 @@ def _chp_tiers(con: duckdb.DuckDBPyConnection) -> go.Figure:
     return fig
 
 
-def checks_by_table(passed: list[str], warned: list[str], tables: list[str]) -> pd.DataFrame:
+def checks_by_table(passed: list[str], warned: list[str], tables: list[str]) -> pl.DataFrame:
     """One line per table: how many of its checks passed, and the warned ones named (dbt test ids name the model)."""
 
     def table_of(check: str) -> str:
@@ -189,7 +200,7 @@ def checks_by_table(passed: list[str], warned: list[str], tables: list[str]) -> 
             row["passed"] += 1
         else:
             row["warned"].append(check)
-    return pd.DataFrame(
+    return pl.DataFrame(
         [
             {"table": t, "checks passed": r["passed"], "warned": ", ".join(r["warned"]) or "none"}
             for t, r in sorted(rows.items(), key=lambda item: (not item[1]["warned"], item[0]))
@@ -226,22 +237,22 @@ def build_report(warehouse: Path, out: Path, period: date | None = None) -> Path
                GROUP BY destination ORDER BY destination""",
             [period],
         ).fetchall()
-        ranked = con.execute(
+        ranked = con.sql(
             f"""SELECT rank_in_month, period, transit_country, product_key, chp_tier, is_export_restricted,
                        excess_basis, eu_excess_usd, transit_rise_usd, direct_fall_eur, persistence_months, score
                 FROM marts.fct_circumvention_signals
                 WHERE period = ? AND rank_in_month IS NOT NULL
                 ORDER BY rank_in_month LIMIT {TOP_SIGNALS}""",
-            [period],
-        ).df()
-        signals = pd.DataFrame(
+            params=[period],
+        ).pl()
+        signals = pl.DataFrame(
             {
                 "rank": ranked["rank_in_month"],
                 "score": ranked["score"],
-                "why": [signal_sentence(row) for row in ranked.to_dict("records")],
+                "why": pl.Series([signal_sentence(row) for row in ranked.iter_rows(named=True)], dtype=pl.String),
             }
         )
-        substitution = con.execute(
+        substitution = con.sql(
             f"""SELECT year::VARCHAR AS year, product_key, chp_tier, is_export_restricted AS restricted,
                        months_compared AS months,
                        round(direct_fall_eur / 1e6, 2) AS direct_fall_eur_m,
@@ -251,8 +262,8 @@ def build_report(warehouse: Path, out: Path, period: date | None = None) -> Path
                 FROM marts.fct_substitution
                 WHERE year = (SELECT max(year) FROM marts.fct_substitution) AND substitution_ratio IS NOT NULL
                 ORDER BY direct_fall_eur DESC, product_key LIMIT {TOP_PRODUCTS}"""
-        ).df()
-        unrecorded = con.execute(
+        ).pl()
+        unrecorded = con.sql(
             """SELECT year::VARCHAR AS year, partner_country, product_keys_compared AS products,
                       months_compared AS months,
                       round(additional_eu_exports_usd / 1e6, 2) AS additional_eu_exports_usd_m,
@@ -260,8 +271,8 @@ def build_report(warehouse: Path, out: Path, period: date | None = None) -> Path
                       round(100 * unrecorded_share)::INTEGER AS unrecorded_pct,
                       unrecorded_null_reason AS note
                FROM marts.fct_unrecorded_exports_by_country ORDER BY year, partner_country"""
-        ).df()
-        unit_values = con.execute(
+        ).pl()
+        unit_values = con.sql(
             f"""WITH top AS (
                     SELECT product_key FROM marts.fct_unit_values
                     WHERE destination_kind = 'direct' AND period = ?
@@ -277,20 +288,20 @@ def build_report(warehouse: Path, out: Path, period: date | None = None) -> Path
                 FROM marts.fct_unit_values AS u JOIN top USING (product_key)
                 WHERE u.period = ? AND u.destination_kind IN ('direct', 'transit')
                 GROUP BY ALL ORDER BY u.product_key, u.destination_kind""",
-            [period, period],
-        ).df()
+            params=[period, period],
+        ).pl()
         synthetic = con.execute(
             """SELECT count(*) FROM marts.source_coverage
                WHERE source = 'comtrade' AND source_file LIKE '%synthetic%'"""
-        ).fetchone()[0]
-        coverage = con.execute(
+        ).fetchall()[0][0]
+        coverage = con.sql(
             """SELECT source, strftime(max(period) FILTER (WHERE is_present), '%Y-%m') AS newest_month,
                       count(DISTINCT period) FILTER (WHERE is_present) AS months_present,
                       strftime(max(retrieved_at), '%Y-%m-%d %H:%M') AS last_retrieved,
                       date_diff('day', max(retrieved_at), now()) AS days_since_retrieval,
                       string_agg(DISTINCT CASE WHEN NOT is_present THEN reporter END, ', ') AS reporters_ever_missing
                FROM marts.source_coverage GROUP BY source ORDER BY source"""
-        ).df()
+        ).pl()
         routes = routes_section(con, period)
         figures = [
             _figure(_eu_exports_vs_baseline(con), "chart-eu-vs-baseline"),
@@ -298,10 +309,14 @@ def build_report(warehouse: Path, out: Path, period: date | None = None) -> Path
             _figure(_chp_tiers(con), "chart-chp-tiers"),
         ]
     pub_id, published_at, months, passed, warned, files, gaps = publication
-    vintages = pd.DataFrame(files)[["source", "period", "reporter", "file", "sha256"]] if files else pd.DataFrame()
-    if not vintages.empty:
-        vintages["period"] = vintages["period"].map(lambda d: d.strftime("%Y-%m"))
-    checks = pd.DataFrame(
+    vintages = (
+        pl.DataFrame(files, infer_schema_length=None)
+        .select("source", "period", "reporter", "file", "sha256")
+        .with_columns(pl.col("period").dt.strftime("%Y-%m"))
+        if files
+        else pl.DataFrame()
+    )
+    checks = pl.DataFrame(
         [{"check": c, "result": "passed"} for c in passed] + [{"check": c, "result": "warned"} for c in warned]
     )
     warned_line = ", ".join(html.escape(c) for c in warned) if warned else "none"
@@ -311,7 +326,7 @@ def build_report(warehouse: Path, out: Path, period: date | None = None) -> Path
         else f"{dest} {_money(eur, 'EUR')} (no baseline)"
         for dest, eur, baseline in this_month
     )
-    headline = signals["why"].iloc[0] if not signals.empty else "No signal could be scored for this window."
+    headline = signals["why"][0] if not signals.is_empty() else "No signal could be scored for this window."
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     banner = (
         '<p class="banner" id="synthetic-banner">SYNTHETIC DATA: the partner side (Comtrade) and the exchange '

@@ -21,20 +21,13 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib import reference
-from orchestration.lib.comext_ingest import month_start
-from orchestration.lib.comtrade import (
-    FLOWS,
-    RECORD_FIELDS,
-    SOURCE,
-    ComtradeApi,
-    Query,
-    check_record_fields,
-    records_select,
-    vintage_name,
-)
 from orchestration.lib.config import Settings
-from orchestration.lib.expectations import SuiteResult, validate_relation
+from orchestration.lib.periods import month_start
+from orchestration.lib.quality.expectations import SuiteResult, validate_relation
 from orchestration.lib.rawstore import sha256_of
+from orchestration.lib.sources.comtrade.client import ComtradeApi, Query
+from orchestration.lib.sources.comtrade.facts import FLOWS, RECORD_FIELDS, SOURCE
+from orchestration.lib.sources.comtrade.parse import check_record_fields, records_select, vintage_name
 
 RAW_SUITE = "raw_comtrade_monthly"
 MANIFEST = "manifest.json"

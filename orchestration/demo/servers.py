@@ -1,16 +1,19 @@
-"""What every local source server shares: a threaded HTTP server, request log, and a queue of faults.
+"""What every stand-in server shares: a threaded local HTTP server, its request log, and a queue of faults.
 
 Faults are the ways real servers misbehave: '429' or '429:<seconds>' (Retry-After), '500', '503' (HTML error
 page), 'html200' (an HTML page with status 200), 'truncate' (Content-Length promises more than is sent).
+Files are served with `Range` support (`send_ranged`), so that a client can resume a body cut short.
 Subclasses add their own (e.g. Comtrade's 'mismatch'). Each request to a faulted key consumes one fault.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import defaultdict, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+RANGE = re.compile(r"^bytes=(\d+)-$")
 ERROR_HTML = b"<!DOCTYPE html><html><head><title>Service unavailable</title></head><body>Maintenance</body></html>"
 
 
@@ -99,3 +102,33 @@ class FaultyHandler(BaseHTTPRequestHandler):
         else:
             return False
         return True
+
+    def send_ranged(self, body: bytes, content_type: str, extra: dict[str, str], *, truncate: bool = False) -> None:
+        """`body` whole (200), or the rest a resume asks for with `Range: bytes=N-` (206 with Content-Range), as
+        Eurostat's file server does; an `If-Range` naming another version gets the whole body, a range past the
+        end 416. Only the open-ended range a resume sends is understood: any other is ignored (a 200, as RFC 9110
+        allows). `truncate` sends half of what it promises, then closes the connection."""
+        status, start = 200, 0
+        wanted = RANGE.match(self.headers.get("Range", "").strip())
+        if_range = self.headers.get("If-Range")
+        if wanted and (if_range is None or if_range in (extra.get("ETag"), extra.get("Last-Modified"))):
+            start = int(wanted.group(1))
+            if start >= len(body):
+                self.send_body(416, b"", "text/plain", {"Content-Range": f"bytes */{len(body)}"})
+                return
+            status = 206
+            extra = {**extra, "Content-Range": f"bytes {start}-{len(body) - 1}/{len(body)}"}
+        rest = body[start:]
+        if not truncate:
+            self.send_body(status, rest, content_type, {**extra, "Accept-Ranges": "bytes"})
+            return
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(rest)))
+        self.send_header("Accept-Ranges", "bytes")
+        for key, value in extra.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(rest[: len(rest) // 2])
+        self.wfile.flush()
+        self.close_connection = True

@@ -12,16 +12,18 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import duckdb
 import requests
 
-from orchestration.lib import comext, expectations, rawstore, reference
+from orchestration.lib import rawstore, reference
 from orchestration.lib.config import Settings, duckdb_connection
-from orchestration.lib.expectations import SuiteResult, validate_relation
-from orchestration.lib.http import download_file
+from orchestration.lib.quality import expectations
+from orchestration.lib.quality.expectations import SuiteResult, validate_relation
+from orchestration.lib.sources.comext.client import download_month
+from orchestration.lib.sources.comext.facts import SOURCE, describe, month_file_name
+from orchestration.lib.sources.comext.parse import ParquetStats, archive_to_parquet
 
 RAW_SUITE = "raw_comext_monthly"
 PARQUET_NAME = "data.parquet"
@@ -78,7 +80,7 @@ def _row_count(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
 
 
 def validate_partition(
-    con: duckdb.DuckDBPyConnection, settings: Settings, period: str, parquet: Path, stats: comext.ParquetStats
+    con: duckdb.DuckDBPyConnection, settings: Settings, period: str, parquet: Path, stats: ParquetStats
 ) -> SuiteResult:
     """The raw suite on the staged month; its row and reporter counts come from the parquet step, not a new scan."""
     previous = _row_count(con, lake_path(settings, previous_period(period)))
@@ -115,11 +117,10 @@ def ingest_month(
     """Fetch, keep, parse and validate one month. Raises SourceError/FormatError with a clear message.
     `remote` is what the source's listing says of the file now; when the newest held vintage was fetched under
     the same listing entry and is the one in the lake, nothing is downloaded."""
-    file_name = comext.month_file_name(period)
-    what = comext.describe(period)
-    url = comext.month_url(settings.comext_url, period)
+    file_name = month_file_name(period)
+    what = describe(period)
     if remote:
-        vintages = rawstore.list_vintages(settings.raw_dir, comext.SOURCE, period)
+        vintages = rawstore.list_vintages(settings.raw_dir, SOURCE, period)
         target = lake_path(settings, period)
         if vintages and vintages[-1].remote == remote and _lake_sha256(duckdb.connect(), target) == vintages[-1].sha256:
             rows, reporters = duckdb.execute(
@@ -133,17 +134,9 @@ def ingest_month(
     work = Path(tempfile.mkdtemp(prefix=f"comext-{period}-", dir=settings.tmp_dir))
     clock = _StepClock()
     try:
-        download = download_file(
-            session,
-            url,
-            work / file_name,
-            what=what,
-            policy=settings.http,
-            expect_magic=comext.SEVEN_ZIP_MAGIC,
-            log=log,
-        )
+        download = download_month(settings, session, period, work / file_name, log=log)
         vintage, is_new = rawstore.store(
-            download, settings.raw_dir, source=comext.SOURCE, period=period, file_name=file_name, remote=remote
+            download, settings.raw_dir, source=SOURCE, period=period, file_name=file_name, remote=remote
         )
         log(
             f"{what}: {'new vintage' if is_new else 'same as held vintage'} "
@@ -162,7 +155,7 @@ def ingest_month(
         rawstore.verify(vintage)
         clock.lap("download")
         staged = work / PARQUET_NAME
-        stats = comext.archive_to_parquet(
+        stats = archive_to_parquet(
             vintage.path,
             staged,
             period=period,
@@ -180,7 +173,7 @@ def ingest_month(
         clock.lap("checks")
         outcome = MonthOutcome(period, vintage, is_new, "loaded", stats.rows, stats.reporters, check=check)
         if not check.success:
-            quarantine = settings.quarantine_dir / comext.SOURCE / period / f"{vintage.sha256[:12]}.parquet"
+            quarantine = settings.quarantine_dir / SOURCE / period / f"{vintage.sha256[:12]}.parquet"
             quarantine.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(staged, quarantine)
             outcome.status = "rejected"
@@ -277,12 +270,3 @@ def write_revisions(
         ],
     )
     return out
-
-
-def period_of_partition(partition_key: str) -> str:
-    """Dagster monthly partition key 'YYYY-MM-DD' -> Comext period 'YYYYMM'."""
-    return partition_key[:4] + partition_key[5:7]
-
-
-def month_start(period: str) -> date:
-    return date(int(period[:4]), int(period[4:]), 1)

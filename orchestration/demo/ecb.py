@@ -1,13 +1,13 @@
 """A local HTTP server that answers like the ECB Data API for the monthly USD/EUR series (csvdata).
-Faults (key 'EXR'): the common ones (localserver)."""
+Faults (key 'EXR'): the common ones (`servers`)."""
 
 from __future__ import annotations
 
 import math
 from urllib.parse import parse_qs, urlsplit
 
-from orchestration.lib.ecb import SERIES, SERIES_KEY
-from orchestration.lib.localserver import FaultyHandler, LocalServer
+from orchestration.demo.servers import FaultyHandler, LocalServer
+from orchestration.lib.sources.ecb.facts import SERIES, SERIES_KEY
 
 HEADER = (
     "KEY,FREQ,CURRENCY,CURRENCY_DENOM,EXR_TYPE,EXR_SUFFIX,TIME_PERIOD,OBS_VALUE,OBS_STATUS,OBS_CONF,"

@@ -3,7 +3,7 @@
 Endpoints: `/public/v1/preview/C/M/HS` (at most 500 records), `/data/v1/get/C/M/HS` (needs the
 `Ocp-Apim-Subscription-Key` header), `/public/v1/getDa/C/M/HS` and `/data/v1/getDa/C/M/HS`. Filters on reporterCode,
 period, flowCode, partnerCode, cmdCode (comma lists), answers in the real envelope with all 47 record fields.
-Faults (keyed 'preview', 'get', 'getDa'): the common ones (localserver) plus 'mismatch' (count differs from the
+Faults (keyed 'preview', 'get', 'getDa'): the common ones (`servers`) plus 'mismatch' (count differs from the
 records sent) and 'error' (status 200 with the `error` field set).
 """
 
@@ -13,8 +13,8 @@ import json
 import random
 from urllib.parse import parse_qs, urlsplit
 
-from orchestration.lib.comtrade import PREVIEW_CAP, RECORD_FIELDS
-from orchestration.lib.localserver import FaultyHandler, LocalServer
+from orchestration.demo.servers import FaultyHandler, LocalServer
+from orchestration.lib.sources.comtrade.facts import PREVIEW_CAP, RECORD_FIELDS
 
 FINAL_CAP = 250_000
 FLOW_DESC = {"M": "Import", "X": "Export", "RM": "Re-import", "RX": "Re-export"}

@@ -1,0 +1,1 @@
+"""Quality gates in Python: the Great Expectations suites, judged on DuckDB's reduction of each month."""

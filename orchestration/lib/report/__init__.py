@@ -1,0 +1,1 @@
+"""What analysts read besides SQL: the self-contained HTML report of each publication."""
