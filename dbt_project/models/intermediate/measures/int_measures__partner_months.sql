@@ -39,9 +39,9 @@ coverage as (
         cm.usd_per_eur,
         cm.eu_month_loaded and cm.usd_per_eur is not null as eu_covered,
         coalesce(cm.partner_released and (
-            list_contains(cm.partner_products, 'AG6')
-            or list_has_all(cm.partner_products, coalesce(pk.hs2022_codes, [k.product_key]))
-            or list_has_all(cm.partner_products, coalesce(pk.hs2017_codes, [k.product_key]))
+            {{ array_contains('cm.partner_products', "'AG6'") }}
+            or {{ array_contains_all('cm.partner_products', 'coalesce(pk.hs2022_codes, ' ~ array_literal(['k.product_key']) ~ ')') }}
+            or {{ array_contains_all('cm.partner_products', 'coalesce(pk.hs2017_codes, ' ~ array_literal(['k.product_key']) ~ ')') }}
         ), false) as covered_partner
     from {{ ref('int_mirror__country_months') }} as cm
     inner join keys as k on cm.country = k.country
