@@ -43,7 +43,7 @@ benchmark: setup
 
 # Re-resolve the pinned set (needs uv from PyPI: `pip install uv`).
 lock:
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark --python-version 3.11 -o requirements.lock
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs

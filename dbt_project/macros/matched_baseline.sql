@@ -18,7 +18,7 @@
         {% for c in entity_cols %}{{ c }}, {% endfor %}
         month(period) as calendar_month,
         count(*) as baseline_years,
-        list_sort(list(period)) as baseline_periods
+        {{ sorted_array_agg('period') }} as baseline_periods
     from {{ coverage }}
     where covered and {{ in_baseline('period') }}
     group by {% for c in entity_cols %}{{ c }}, {% endfor %}month(period)

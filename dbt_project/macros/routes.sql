@@ -5,8 +5,8 @@
 {% macro route_side_covers(side, codes, counterpart) -%}
     coalesce(
         {{ side }}.released
-        and (list_contains({{ side }}.products, 'AG6') or list_has_all({{ side }}.products, {{ codes }}))
-        and ({{ side }}.all_counterparts or list_contains(coalesce({{ side }}.counterparts, ['RU', 'BY']), {{ counterpart }})),
+        and ({{ array_contains(side ~ '.products', "'AG6'") }} or {{ array_contains_all(side ~ '.products', codes) }})
+        and ({{ side }}.all_counterparts or {{ array_contains('coalesce(' ~ side ~ '.counterparts, ' ~ array_literal(["'RU'", "'BY'"]) ~ ')', counterpart) }}),
         false
     )
 {%- endmacro %}

@@ -64,6 +64,12 @@
     The pre-hook deletes exactly the months (years) the run rebuilds, so a key that no longer has a row goes too;
     the model's SQL selects those months with in_rebuilt_months / in_rebuilt_years. -#}
 {% macro rebuilt_by(grain, reach_months=0, uses_baseline=true) -%}
+    {%- set meta = {'later_periods_depend': true, 'grain': grain, 'reach_months': reach_months,
+                    'uses_baseline': uses_baseline} -%}
+    {{- return(adapter.dispatch('rebuilt_by', 'mirror_trade')(grain, reach_months, uses_baseline, meta)) -}}
+{%- endmacro %}
+
+{% macro default__rebuilt_by(grain, reach_months, uses_baseline, meta) -%}
     {%- if grain == 'period' -%}
         {%- set rebuilt = "in_rebuilt_months('period', " ~ reach_months ~ ", " ~ uses_baseline ~ ")" -%}
     {%- else -%}
@@ -74,8 +80,19 @@
         'incremental_strategy': 'delete+insert',
         'unique_key': grain,
         'on_schema_change': 'fail',
-        'meta': {'later_periods_depend': true, 'grain': grain, 'reach_months': reach_months,
-                 'uses_baseline': uses_baseline},
+        'meta': meta,
         'pre_hook': "{% if is_incremental() %}delete from {{ this }} where {{ " ~ rebuilt ~ " }}{% endif %}",
+    }) -}}
+{%- endmacro %}
+
+{#- Spark (parquet tables, no Delta, no DELETE): the run's rebuilt months (years) overwrite their partitions, as
+    months_replaced_whole does; a month that lost every row keeps its old partition there. -#}
+{% macro spark__rebuilt_by(grain, reach_months, uses_baseline, meta) -%}
+    {{- return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'insert_overwrite',
+        'partition_by': [grain],
+        'on_schema_change': 'fail',
+        'meta': meta,
     }) -}}
 {%- endmacro %}

@@ -30,5 +30,5 @@ inner join fetched as f on h.period = f.period and h.reporter = f.reporter
 left join leaves as l
     on h.period = l.period and h.reporter = l.reporter and h.flow = l.flow and h.partner = l.partner
     and h.hs4 = l.hs4
-where (list_contains(f.products, 'AG6') or len(list_filter(f.products, lambda c: len(c) = 6 and left(c, 4) = h.hs4)) > 0)
+where ({{ array_contains('f.products', "'AG6'") }} or {{ array_length(array_filter('f.products', 'c', 'length(c) = 6 and left(c, 4) = h.hs4')) }} > 0)
   and abs(h.value_usd - coalesce(l.value_usd, 0)) > 1

@@ -18,5 +18,5 @@ union all
 select 'HS2017', '851712', k.product_key, k.product_key_kind, k.product_key, k.product_key_kind
 from {{ ref('int_reference__product_keys') }} as k
 where k.hs_edition = 'HS2017' and k.hs6 = '851712'
-  and not (list_contains(k.hs2022_codes, '851713') and list_contains(k.hs2022_codes, '851714')
+  and not ({{ array_contains('k.hs2022_codes', "'851713'") }} and {{ array_contains('k.hs2022_codes', "'851714'") }}
            and k.product_key_kind = 'split')

@@ -16,6 +16,14 @@ DEFAULT_COMTRADE_URL = "https://comtradeapi.un.org"
 DEFAULT_ECB_URL = "https://data-api.ecb.europa.eu/service"
 # Transit and partner countries whose own reports we read from Comtrade (ISO alpha-2).
 DEFAULT_COMTRADE_REPORTERS = ("KZ", "KG", "UZ", "AM", "GE", "TR", "AE", "CN", "RS", "MN", "AZ", "TJ")
+# dbt targets of dbt_project/profiles.yml the pipeline builds on (MIRROR_TRADE_DBT_TARGET): DuckDB's private build
+# file, or a Spark session over the same lake (docs/scale-out.md).
+DBT_TARGETS = ("build", "spark")
+SPARK_BUILD_ONLY = (
+    "MIRROR_TRADE_DBT_TARGET=spark: the warehouse was built on Spark ({window}); the blocking checks and the "
+    "publication read a DuckDB build, so this run stops here and publishes nothing. Spark's tables are in "
+    "MIRROR_TRADE_SPARK_DIR/warehouse; docs/scale-out.md says how a cluster publishes them."
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,8 @@ class Settings:
     revision_window_months: int = 24
     # DuckDB's memory cap in the pipeline's own connections (ingest, checks, publication); it spills past it.
     duckdb_memory_limit: str = "512MB"
+    # The dbt target the warehouse is built on (DBT_TARGETS); only "build" (DuckDB) is checked and published.
+    dbt_target: str = "build"
 
     @property
     def raw_dir(self) -> Path:
@@ -135,7 +145,17 @@ def load_settings() -> Settings:
         ecb_url=(os.environ.get("MIRROR_TRADE_ECB_URL") or DEFAULT_ECB_URL).rstrip("/"),
         revision_window_months=int(_float_env("MIRROR_TRADE_REVISION_WINDOW_MONTHS", 24)),
         duckdb_memory_limit=os.environ.get("MIRROR_TRADE_DUCKDB_MEMORY_LIMIT") or "512MB",
+        dbt_target=_dbt_target(),
     )
+
+
+def _dbt_target() -> str:
+    target = os.environ.get("MIRROR_TRADE_DBT_TARGET") or "build"
+    if target not in DBT_TARGETS:
+        raise ConfigError(
+            f"MIRROR_TRADE_DBT_TARGET={target!r} is not a target of dbt_project/profiles.yml ({', '.join(DBT_TARGETS)})"
+        )
+    return target
 
 
 def duckdb_connection(settings: Settings, database: str = ":memory:", **kwargs):

@@ -2,7 +2,7 @@
 select {{ column_name }} as failing_value
 from {{ model }}
 where {{ column_name }} is not null
-  and not regexp_full_match({{ column_name }}, '{{ regex }}')
+  and not {{ regex_full_match(column_name, regex) }}
 {% endtest %}
 
 {% test non_negative(model, column_name) %}
@@ -42,7 +42,7 @@ where ({{ condition }}) and {{ column_name }} is not null
 {#- A ratio is a finite number, or NULL with its reason stated in `reason`. -#}
 select *
 from {{ model }}
-where ({{ column_name }} is not null and not isfinite({{ column_name }}))
+where ({{ column_name }} is not null and not {{ is_finite(column_name) }})
    or (({{ column_name }} is null) <> ({{ reason }} is not null))
 {% endtest %}
 

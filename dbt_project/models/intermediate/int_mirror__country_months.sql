@@ -25,8 +25,8 @@ fetched as (
     select
         period,
         reporter as country,
-        arg_max(products, retrieved_at) as products,
-        arg_max(partner_m49s, retrieved_at) as partner_m49s
+        max_by(products, retrieved_at) as products,
+        max_by(partner_m49s, retrieved_at) as partner_m49s
     from {{ ref('stg_comtrade__availability') }}
     group by period, reporter
 ),
@@ -39,9 +39,9 @@ codes as (
 
 -- The partners fetched as ISO alpha-2, to compare with fct_partner_trade's partner (NULL stays NULL: unknown).
 counterparts as (
-    select f.period, f.country, list_sort(list(distinct c.iso2) filter (where c.iso2 is not null)) as counterparts
+    select f.period, f.country, {{ sorted_array_agg('c.iso2', distinct=true, where='c.iso2 is not null') }} as counterparts
     from fetched as f
-    left join codes as c on list_contains(f.partner_m49s, c.comtrade_m49)
+    left join codes as c on {{ array_contains('f.partner_m49s', 'c.comtrade_m49') }}
     where f.partner_m49s is not null
     group by f.period, f.country
 )
@@ -53,7 +53,7 @@ select
     fx.usd_per_eur,
     coalesce(p.is_present, false) as partner_released,
     f.products as partner_products,
-    case when f.partner_m49s is not null then coalesce(cp.counterparts, []) end as partner_counterparts
+    case when f.partner_m49s is not null then coalesce(cp.counterparts, {{ array_literal([]) }}) end as partner_counterparts
 from months as m
 cross join watched as w
 left join comext_months as c on m.period = c.period

@@ -58,12 +58,12 @@ sides as (
         cm.eu_month_loaded,
         cm.eu_month_loaded and cm.usd_per_eur is not null as eu_covered,
         cm.partner_released
-            and (list_contains(cm.partner_products, 'AG6') or list_contains(cm.partner_products, k.hs6)) as partner_covered,
+            and ({{ array_contains('cm.partner_products', "'AG6'") }} or {{ array_contains('cm.partner_products', 'k.hs6') }}) as partner_covered,
         case
             when not cm.eu_month_loaded then 'eu_month_missing'
             when cm.usd_per_eur is null then 'no_fx_rate'
             when not cm.partner_released then 'partner_not_released'
-            when not (list_contains(cm.partner_products, 'AG6') or list_contains(cm.partner_products, k.hs6))
+            when not ({{ array_contains('cm.partner_products', "'AG6'") }} or {{ array_contains('cm.partner_products', 'k.hs6') }})
                 then 'partner_code_not_fetched'
             else 'complete'
         end as coverage_flag,

@@ -22,7 +22,7 @@ window_months as (
         s.hs6,
         count(*) filter (
             where cm.eu_month_loaded and cm.usd_per_eur is not null and cm.partner_released
-            and (list_contains(cm.partner_products, 'AG6') or list_contains(cm.partner_products, s.hs6))
+            and ({{ array_contains('cm.partner_products', "'AG6'") }} or {{ array_contains('cm.partner_products', 's.hs6') }})
         ) as covered_months
     from sides as s
     inner join {{ ref('int_mirror__country_months') }} as cm

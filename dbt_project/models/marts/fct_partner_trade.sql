@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='period',
-        on_schema_change='fail',
-    )
-}}
+{{ config(**months_replaced_whole(unique_key='period')) }}
 -- Months are replaced whole, like fct_eu_exports.
 with restricted_hs4 as (
     select distinct left(code, 4) as hs4 from {{ ref('eu_export_restricted_cn8') }}

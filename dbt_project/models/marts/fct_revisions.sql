@@ -26,7 +26,7 @@ revisions as (
         r.reporter,
         r.partner,
         r.cn8 as product_code,
-        cast(null as varchar) as breakdown,
+        cast(null as {{ dbt.type_string() }}) as breakdown,
         'EUR' as currency,
         r.previous_value_eur as previous_value,
         r.current_value_eur as current_value,

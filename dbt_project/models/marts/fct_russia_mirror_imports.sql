@@ -37,14 +37,14 @@ partners as (
 
 exporters as (
     select * from eu
-    union all by name
+    union all
     select * from partners
 ),
 
 -- Who could have reported each (period, hs6): every member state expected in the Comext month, every watched
 -- Comtrade reporter (int_mirror__country_months), and whether each did.
 reporting as (
-    select period, reporter as exporter, is_present as reported, ['AG6'] as products
+    select period, reporter as exporter, is_present as reported, {{ array_literal(["'AG6'"]) }} as products
     from {{ ref('source_coverage') }}
     where source = 'comext'
     union all
@@ -57,12 +57,11 @@ reporting_by_code as (
     select
         k.period,
         k.hs6,
-        count(*) filter (where r.reported and (list_contains(r.products, 'AG6') or list_contains(r.products, k.hs6)))
+        count(*) filter (where r.reported and ({{ array_contains('r.products', "'AG6'") }} or {{ array_contains('r.products', 'k.hs6') }}))
             as exporters_reporting,
-        list_sort(list(r.exporter) filter (
-            where not coalesce(r.reported and (list_contains(r.products, 'AG6') or list_contains(r.products, k.hs6)),
-                               false)
-        )) as missing_exporters
+        {{ sorted_array_agg('r.exporter', where="not coalesce(r.reported and (" ~ array_contains('r.products', "'AG6'")
+                                               ~ " or " ~ array_contains('r.products', 'k.hs6') ~ "), false)") }}
+            as missing_exporters
     from (select distinct period, hs6 from exporters) as k
     inner join reporting as r on k.period = r.period
     group by k.period, k.hs6
@@ -82,9 +81,9 @@ select
     exports_usd + coalesce(reexports_usd, 0) as to_russia_usd,
     sum(exports_usd + coalesce(reexports_usd, 0)) over (partition by x.period, x.hs6) as russia_imports_usd,
     count(*) over (partition by x.period, x.hs6) as exporters_covered,
-    count(*) filter (where source = 'comext') over (partition by x.period, x.hs6) as eu_exporters_covered,
+    count(case when source = 'comext' then 1 end) over (partition by x.period, x.hs6) as eu_exporters_covered,
     coalesce(rc.exporters_reporting, 0) as exporters_reporting,
-    coalesce(rc.missing_exporters, []) as missing_exporters
+    coalesce(rc.missing_exporters, {{ array_literal([]) }}) as missing_exporters
 from exporters as x
 left join reporting_by_code as rc on x.period = rc.period and x.hs6 = rc.hs6
 left join {{ ref('int_reference__product_flags') }} as pf

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['source', 'period'],
-        on_schema_change='fail',
-    )
-}}
+{{ config(**months_replaced_whole(unique_key=['source', 'period'])) }}
 -- Which source and reporter covers which month, with release dates, row counts and the raw release.
 -- Comext: every EU member of the month is expected (its newest month is often partial: published, flagged).
 -- Comtrade: every watched reporter, released or not according to getDa. ECB: one row per month.
@@ -28,7 +21,7 @@ comext_data_months as (
 
 comext_months as (
     select * from comext_data_months
-    union all by name
+    union all
     select period, null as source_file, null as source_sha256, 0 as source_files, null as retrieved_at
     from attempts
     where source = 'comext' and period not in (select period from comext_data_months)
@@ -98,10 +91,10 @@ never_fetched as (
         0 as row_count,
         cast(null as timestamp) as first_released,
         cast(null as timestamp) as last_released,
-        cast(null as varchar) as source_file,
-        cast(null as varchar) as source_sha256,
+        cast(null as {{ dbt.type_string() }}) as source_file,
+        cast(null as {{ dbt.type_string() }}) as source_sha256,
         0 as source_files,
-        cast(null as timestamptz) as retrieved_at,
+        cast(null as {{ type_timestamptz() }}) as retrieved_at,
         case a.source when 'comtrade' then 'nothing fetched yet' else 'no rate yet' end as scope
     from attempts as a
     where (a.source = 'comtrade' and a.period not in (select period from comtrade))
@@ -128,11 +121,11 @@ ecb as (
 
 all_sources as (
     select * from comext
-    union all by name
+    union all
     select * from comtrade
-    union all by name
+    union all
     select * from ecb
-    union all by name
+    union all
     select * from never_fetched
 )
 
@@ -142,6 +135,6 @@ select
     a.attempted_at as last_attempt_at,
     a.status as last_attempt_status,
     a.error as last_attempt_error,
-    date_diff('day', s.retrieved_at, now()) as days_since_retrieval
+    {{ days_since('s.retrieved_at') }} as days_since_retrieval
 from all_sources as s
 left join attempts as a on s.source = a.source and s.period = a.period

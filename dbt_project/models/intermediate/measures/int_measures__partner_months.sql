@@ -40,30 +40,30 @@ months as (
         usd_per_eur,
         eu_month_loaded and usd_per_eur is not null as eu_covered,
         coalesce(partner_released, false) as released,
-        coalesce(list_contains(partner_products, 'AG6'), false) as all_codes,
+        coalesce({{ array_contains('partner_products', "'AG6'") }}, false) as all_codes,
         partner_products is not null as has_products
     from {{ ref('int_mirror__country_months') }}
     where {{ in_read_months('period') }}
 ),
 
 fetched as (
-    select period, country, unnest(partner_products) as code
+    select period, country, {{ array_explode('partner_products') }} as code
     from {{ ref('int_mirror__country_months') }}
     where partner_released and {{ in_read_months('period') }}
 ),
 
 key_sets as (
-    select k.country, k.product_key, 'HS2022' as edition, list_distinct(coalesce(pk.hs2022_codes, [k.product_key])) as codes
+    select k.country, k.product_key, 'HS2022' as edition, {{ array_distinct('coalesce(pk.hs2022_codes, ' ~ array_literal(['k.product_key']) ~ ')') }} as codes
     from keys as k
     left join product_keys as pk on k.product_key = pk.product_key
     union all
-    select k.country, k.product_key, 'HS2017' as edition, list_distinct(coalesce(pk.hs2017_codes, [k.product_key])) as codes
+    select k.country, k.product_key, 'HS2017' as edition, {{ array_distinct('coalesce(pk.hs2017_codes, ' ~ array_literal(['k.product_key']) ~ ')') }} as codes
     from keys as k
     left join product_keys as pk on k.product_key = pk.product_key
 ),
 
 key_codes as (
-    select country, product_key, edition, len(codes) as set_size, unnest(codes) as code
+    select country, product_key, edition, {{ array_length('codes') }} as set_size, {{ array_explode('codes') }} as code
     from key_sets
 ),
 
@@ -78,7 +78,7 @@ complete_sets as (
 
 empty_sets as (
     -- a key with an empty code set is covered by any released month (as list_has_all(products, []) is)
-    select distinct country, product_key from key_sets where len(codes) = 0
+    select distinct country, product_key from key_sets where {{ array_length('codes') }} = 0
 ),
 
 coverage as (

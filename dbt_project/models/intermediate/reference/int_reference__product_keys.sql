@@ -46,8 +46,8 @@ nodes as (
 groups as (
     select
         grp,
-        list_sort(list(hs6) filter (where hs_edition = 'HS2017')) as hs2017_codes,
-        list_sort(list(hs6) filter (where hs_edition = 'HS2022')) as hs2022_codes
+        {{ sorted_array_agg('hs6', where="hs_edition = 'HS2017'") }} as hs2017_codes,
+        {{ sorted_array_agg('hs6', where="hs_edition = 'HS2022'") }} as hs2022_codes
     from nodes
     group by grp
 )
@@ -56,15 +56,15 @@ select
     n.hs_edition,
     n.hs6,
     case
-        when len(g.hs2017_codes) = 1 and list_contains(g.hs2022_codes, g.hs2017_codes[1]) then g.hs2017_codes[1]
-        else array_to_string(g.hs2022_codes, '+')
+        when {{ array_length('g.hs2017_codes') }} = 1 and {{ array_contains('g.hs2022_codes', array_element('g.hs2017_codes', 1)) }} then {{ array_element('g.hs2017_codes', 1) }}
+        else {{ array_join('g.hs2022_codes', "'+'") }}
     end as product_key,
     case
-        when len(g.hs2017_codes) = 1 and len(g.hs2022_codes) = 1 and g.hs2017_codes[1] = g.hs2022_codes[1]
+        when {{ array_length('g.hs2017_codes') }} = 1 and {{ array_length('g.hs2022_codes') }} = 1 and {{ array_element('g.hs2017_codes', 1) }} = {{ array_element('g.hs2022_codes', 1) }}
             then 'unchanged'
-        when len(g.hs2017_codes) = 1 and len(g.hs2022_codes) = 1 then 'renumbered'
-        when len(g.hs2017_codes) = 1 then 'split'
-        when len(g.hs2022_codes) = 1 then 'merged'
+        when {{ array_length('g.hs2017_codes') }} = 1 and {{ array_length('g.hs2022_codes') }} = 1 then 'renumbered'
+        when {{ array_length('g.hs2017_codes') }} = 1 then 'split'
+        when {{ array_length('g.hs2022_codes') }} = 1 then 'merged'
         else 'regrouped'
     end as product_key_kind,
     g.hs2017_codes,

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='period',
-        on_schema_change='fail',
-    )
-}}
+{{ config(**months_replaced_whole(unique_key='period')) }}
 -- EU exports (Comext, EUR, FOB, the 27 members summed) per (period, destination, product key): the input of every
 -- EU-side research measure, small enough to rebuild the measures from each run (about 40 thousand rows a month
 -- against 1.6 million in fct_eu_exports). Months are replaced whole, like fct_eu_exports; a change of the var

@@ -19,7 +19,7 @@ years as (
         count(distinct period) as months_compared,
         min(period) as first_month,
         max(period) as last_month,
-        list_sort(list_distinct(flatten(list(baseline_periods)))) as baseline_periods
+        {{ sorted_array_union_agg('baseline_periods') }} as baseline_periods
     from months
     group by year(period)
 ),
@@ -43,7 +43,7 @@ leader as (
     select
         year,
         product_key,
-        arg_max(transit_country, transit_rise_eur) as largest_rise_transit_country,
+        max_by(transit_country, transit_rise_eur) as largest_rise_transit_country,
         max(transit_rise_eur) as largest_rise_eur
     from {{ ref('fct_substitution_by_country') }}
     where {{ in_rebuilt_years('year') }}
@@ -63,7 +63,7 @@ select
     y.first_month,
     y.last_month,
     y.baseline_periods,
-    {{ "['" + transit | join("', '") + "']" }} as transit_countries,
+    {{ array_literal(["'" ~ transit | join("', '") ~ "'"]) }} as transit_countries,
     {{ substitution_columns('s') }},
     l.largest_rise_transit_country,
     l.largest_rise_eur

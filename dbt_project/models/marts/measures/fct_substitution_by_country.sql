@@ -19,8 +19,8 @@ years as (
         count(distinct period) as months_compared,
         min(period) as first_month,
         max(period) as last_month,
-        list_sort(list(distinct period)) as compared_periods,
-        list_sort(list_distinct(flatten(list(baseline_periods)))) as baseline_periods
+        {{ sorted_array_agg('period', distinct=true) }} as compared_periods,
+        {{ sorted_array_union_agg('baseline_periods') }} as baseline_periods
     from months
     group by year(period)
 ),

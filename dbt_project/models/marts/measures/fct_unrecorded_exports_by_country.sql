@@ -8,7 +8,7 @@ with sums as (
         partner_country,
         count(*) as product_keys_compared,
         max(months_compared) as months_compared,
-        list_sort(list_distinct(flatten(list(compared_periods)))) as compared_periods,
+        {{ sorted_array_union_agg('compared_periods') }} as compared_periods,
         sum(eu_exports_usd_cif) as eu_exports_usd_cif,
         sum(baseline_eu_exports_usd_cif) as baseline_eu_exports_usd_cif,
         sum(partner_imports_usd) as partner_imports_usd,

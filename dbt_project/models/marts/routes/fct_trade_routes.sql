@@ -20,7 +20,7 @@
 {{ config(**rebuilt_by('period')) }}
 {% set hs2022_from = '2022-01-01' %}
 {#- the codes of a product key in the edition of the baseline month -#}
-{% set key_codes = "coalesce(case when rx.period < date '" ~ hs2022_from ~ "' then pk.hs2017_codes else pk.hs2022_codes end, [k.product_key])" %}
+{% set key_codes = "coalesce(case when rx.period < date '" ~ hs2022_from ~ "' then pk.hs2017_codes else pk.hs2022_codes end, " ~ array_literal(['k.product_key']) ~ ")" %}
 with countries as (
     select distinct country from {{ ref('int_mirror__country_months') }}
 ),
@@ -48,8 +48,8 @@ reporting as (
         period,
         'EU' as country,
         bool_or(eu_month_loaded) and max(usd_per_eur) is not null as released,
-        ['AG6'] as products,
-        cast(null as varchar[]) as counterparts,
+        {{ array_literal(["'AG6'"]) }} as products,
+        cast(null as {{ type_array(dbt.type_string()) }}) as counterparts,
         true as all_counterparts,
         case
             when not bool_or(eu_month_loaded) then 'Comext month not loaded'
@@ -113,9 +113,9 @@ legs as (
     select period, exporter, importer, hs6, sum(exporter_usd) as exporter_usd, sum(importer_usd) as importer_usd
     from (
         select * from eu_legs
-        union all by name
+        union all
         select * from exporter_reports
-        union all by name
+        union all
         select * from importer_reports
     )
     {% if var('route_products') == 'watched' -%}
@@ -136,7 +136,7 @@ nonzero as (
 ),
 
 two_hop as (
-    select c.country as first_country, cast(null as varchar) as second_country, d.destination
+    select c.country as first_country, cast(null as {{ dbt.type_string() }}) as second_country, d.destination
     from countries as c cross join destinations as d
 ),
 
@@ -168,8 +168,8 @@ candidates as (
         on a.period = b.period and a.hs6 = b.hs6 and b.exporter = r.second_country and b.importer = r.destination
     left join reporting as rx on a.period = rx.period and r.first_country = rx.country
     left join reporting as ry on a.period = ry.period and r.second_country = ry.country
-    where not {{ route_side_covers('rx', '[a.hs6]', 'r.second_country') }}
-      and not {{ route_side_covers('ry', '[a.hs6]', 'r.first_country') }}
+    where not {{ route_side_covers('rx', array_literal(['a.hs6']), 'r.second_country') }}
+      and not {{ route_side_covers('ry', array_literal(['a.hs6']), 'r.first_country') }}
 ),
 
 route_legs as (
@@ -192,13 +192,13 @@ leg_codes as (
 coverage_of_codes as (
     select
         lc.*,
-        {{ route_side_covers('rx', '[lc.hs6]', 'lc.importer') }} as exporter_covered,
+        {{ route_side_covers('rx', array_literal(['lc.hs6']), 'lc.importer') }} as exporter_covered,
         -- the first leg is the EU's own record; the partner's imports from the EU are fct_mirror_flows' business
-        lc.exporter <> 'EU' and {{ route_side_covers('ri', '[lc.hs6]', 'lc.exporter') }} as importer_covered,
+        lc.exporter <> 'EU' and {{ route_side_covers('ri', array_literal(['lc.hs6']), 'lc.exporter') }} as importer_covered,
         case
             when rx.country is null then lc.exporter || ' is not a reporter'
             when not rx.released then lc.exporter || ' ' || rx.not_released_reason
-            when not list_contains(rx.products, 'AG6') and not list_contains(rx.products, lc.hs6)
+            when not {{ array_contains('rx.products', "'AG6'") }} and not {{ array_contains('rx.products', 'lc.hs6') }}
                 then lc.exporter || ' did not fetch the code'
             else lc.exporter || ' did not fetch trade with ' || lc.importer
         end as exporter_reason,
@@ -206,7 +206,7 @@ coverage_of_codes as (
             when lc.exporter = 'EU' then null
             when ri.country is null then lc.importer || ' is not a reporter'
             when not ri.released then lc.importer || ' ' || ri.not_released_reason
-            when not list_contains(ri.products, 'AG6') and not list_contains(ri.products, lc.hs6)
+            when not {{ array_contains('ri.products', "'AG6'") }} and not {{ array_contains('ri.products', 'lc.hs6') }}
                 then lc.importer || ' did not fetch the code'
             else lc.importer || ' did not fetch trade with ' || lc.exporter
         end as importer_reason

@@ -1,5 +1,5 @@
 select
-    cast(strptime(period, '%Y%m') as date) as period,
+    {{ yyyymm_to_date('period') }} as period,
     flow_code,
     reporter,
     partner,
@@ -10,6 +10,6 @@ select
     current_quantity_kg,
     previous_sha256,
     current_sha256,
-    cast(previous_retrieved_at as timestamptz) as previous_retrieved_at,
-    cast(current_retrieved_at as timestamptz) as current_retrieved_at
+    cast(previous_retrieved_at as {{ type_timestamptz() }}) as previous_retrieved_at,
+    cast(current_retrieved_at as {{ type_timestamptz() }}) as current_retrieved_at
 from {{ source('comext', 'revisions') }}

@@ -1,7 +1,7 @@
 select
     reporter,
     reporter_m49,
-    cast(strptime(period, '%Y%m') as date) as period,
+    {{ yyyymm_to_date('period') }} as period,
     released,
     status,
     cast(first_released as timestamp) as first_released,
@@ -15,10 +15,6 @@ select
     scope,
     products,
     partners as partner_m49s,
-    cast(retrieved_at as timestamptz) as retrieved_at
-from (
-    -- partitions written before the partners were recorded have no such column: it reads as NULL (unknown)
-    select * from {{ source('comtrade', 'availability') }}
-    union all by name
-    select cast(null as integer[]) as partners where false
-)
+    cast(retrieved_at as {{ type_timestamptz() }}) as retrieved_at
+-- partitions written before the partners were recorded have no such column: it reads as NULL (unknown)
+from {{ with_column(source('comtrade', 'availability'), 'partners', type_array('integer')) }}

@@ -1,5 +1,5 @@
 select
-    cast(strptime(period, '%Y%m') as date) as period,
+    {{ yyyymm_to_date('period') }} as period,
     reporter,
     partner_m49,
     flow_code,
@@ -9,6 +9,6 @@ select
     current_value_usd,
     previous_manifest_sha256,
     current_manifest_sha256,
-    cast(previous_retrieved_at as timestamptz) as previous_retrieved_at,
-    cast(current_retrieved_at as timestamptz) as current_retrieved_at
+    cast(previous_retrieved_at as {{ type_timestamptz() }}) as previous_retrieved_at,
+    cast(current_retrieved_at as {{ type_timestamptz() }}) as current_retrieved_at
 from {{ source('comtrade', 'revisions') }}

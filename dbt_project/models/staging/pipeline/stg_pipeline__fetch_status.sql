@@ -1,6 +1,6 @@
 select
     source,
-    cast(strptime(period, '%Y%m') as date) as period,
+    {{ yyyymm_to_date('period') }} as period,
     attempted_at,
     status,
     error
