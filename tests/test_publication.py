@@ -249,3 +249,35 @@ def test_incremental_tables_whose_columns_changed_are_named_for_a_full_rebuild(
     drifted = incremental_schema_drift(settings, build)
     assert {"marts.fct_eu_exports_by_destination", "marts.fct_mirror_flows", "marts.fct_substitution"} <= set(drifted)
     assert "marts.fct_eu_exports" not in drifted
+
+
+def test_the_python_baseline_defaults_are_dbts() -> None:
+    """The sync and the checks find the rebuilt months with the baseline dbt uses: the same variables, the same
+    defaults."""
+    import re
+
+    from orchestration.lib.config import DBT_PROJECT_DIR, DEFAULT_BASELINE
+
+    text = (DBT_PROJECT_DIR / "dbt_project.yml").read_text()
+    found = tuple(
+        re.search(rf"env_var\('MIRROR_TRADE_BASELINE_{which}', '([0-9-]+)'\)", text).group(1)
+        for which in ("START", "END")
+    )
+    assert found == DEFAULT_BASELINE
+
+
+def test_a_run_touching_the_baseline_is_synced_from_the_baseline_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A late baseline month changes the baseline of every row, the earlier baseline months' rows included."""
+    from datetime import date
+
+    from orchestration.lib.config import rebuilt_from
+    from orchestration.lib.publish.publication import IncrementalTable, _sync_predicate
+
+    monkeypatch.setenv("MIRROR_TRADE_BASELINE_START", "2020-01-01")
+    monkeypatch.setenv("MIRROR_TRADE_BASELINE_END", "2020-12-01")
+    assert rebuilt_from(date(2020, 8, 1)) == date(2020, 1, 1)
+    assert rebuilt_from(date(2021, 3, 1)) == date(2021, 3, 1)
+    later = IncrementalTable("period", True)
+    assert _sync_predicate(later, [(date(2020, 8, 1), date(2020, 8, 1))]) == ("period >= ?", [date(2020, 1, 1)])
+    window_only = IncrementalTable("period", False)
+    assert _sync_predicate(window_only, [(date(2020, 8, 1), date(2020, 8, 1))])[1] == [date(2020, 8, 1)] * 2

@@ -28,6 +28,16 @@
     {{- return(var('min_period') <= var('baseline_end')) -}}
 {%- endmacro %}
 
+{#- The first month a run rebuilds: its first month; but a run that touches the baseline changes the baseline of
+    every row, the baseline months' own rows included (fct_transit_to_russia keeps them), so a baseline-dependent
+    mart then rebuilds from the baseline's first month. orchestration/lib/publish/publication.py follows the same
+    rule (rebuilt_from). -#}
+{% macro rebuild_start(uses_baseline=true) -%}
+    {%- if uses_baseline and touches_baseline() and var('baseline_start') < var('min_period') -%}
+        {{- var('baseline_start') -}}
+    {%- else -%}{{- var('min_period') -}}{%- endif -%}
+{%- endmacro %}
+
 {#- The last month a run rebuilds, as 'YYYY-MM-01' ('2999-12-01': every later month). -#}
 {% macro rebuild_end(reach_months, uses_baseline=true) -%}
     {%- if uses_baseline and touches_baseline() -%}2999-12-01
@@ -36,13 +46,13 @@
 
 {#- The months this run rebuilds in a month-grain mart. -#}
 {% macro in_rebuilt_months(column, reach_months=0, uses_baseline=true) -%}
-    {{ column }} between cast('{{ var("min_period") }}' as date)
+    {{ column }} between cast('{{ rebuild_start(uses_baseline) }}' as date)
         and cast('{{ rebuild_end(reach_months, uses_baseline) }}' as date)
 {%- endmacro %}
 
 {#- The years this run rebuilds in a year-grain mart (a year is the sum of its months). -#}
 {% macro in_rebuilt_years(column, uses_baseline=true) -%}
-    {{ column }} between {{ var("min_period")[:4] }} and {{ rebuild_end(0, uses_baseline)[:4] }}
+    {{ column }} between {{ rebuild_start(uses_baseline)[:4] }} and {{ rebuild_end(0, uses_baseline)[:4] }}
 {%- endmacro %}
 
 {#- The months the rebuilt rows read: the baseline years, and the rebuilt months with the longest look-back before
@@ -50,7 +60,8 @@
     longest reach after them. The intermediate tables of the measures hold only these months. -#}
 {% macro in_read_months(column) -%}
     {%- set lookback = 11 + var('mirror_lag_months') | int -%}
-    {%- set first = [shift_month(var('min_period'), -lookback), var('min_period')[:4] ~ '-01-01'] | min -%}
+    {%- set start = rebuild_start(true) -%}
+    {%- set first = [shift_month(start, -lookback), start[:4] ~ '-01-01'] | min -%}
     {%- if touches_baseline() -%}
         {%- set last = '2999-12-01' -%}
     {%- else -%}

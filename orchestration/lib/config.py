@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -19,6 +20,27 @@ DEFAULT_COMTRADE_REPORTERS = ("KZ", "KG", "UZ", "AM", "GE", "TR", "AE", "CN", "R
 # dbt targets of dbt_project/profiles.yml the pipeline builds on (MIRROR_TRADE_DBT_TARGET): DuckDB's private build
 # file, or a Spark session over the same lake (docs/scale-out.md).
 DBT_TARGETS = ("build", "spark")
+
+# The pre-invasion baseline (dbt vars baseline_start/baseline_end read the same variables with the same defaults:
+# dbt_project/dbt_project.yml; tests/test_publication.py holds both to each other).
+DEFAULT_BASELINE = ("2019-01-01", "2021-12-01")
+
+
+def baseline_window() -> tuple[date, date]:
+    """The baseline's first and last month, as dbt sees them."""
+    start = os.environ.get("MIRROR_TRADE_BASELINE_START", DEFAULT_BASELINE[0])
+    end = os.environ.get("MIRROR_TRADE_BASELINE_END", DEFAULT_BASELINE[1])
+    return date.fromisoformat(start), date.fromisoformat(end)
+
+
+def rebuilt_from(window_start: date) -> date:
+    """The first month a run starting at `window_start` may rebuild in a mart whose rows depend on other months
+    (macros/window.sql's rebuild_start): that month, or the baseline's first month when the run touches the
+    baseline (every baseline changed, the baseline months' own rows included)."""
+    start, end = baseline_window()
+    return min(window_start, start) if window_start <= end else window_start
+
+
 SPARK_BUILD_ONLY = (
     "MIRROR_TRADE_DBT_TARGET=spark: the warehouse was built on Spark ({window}); the blocking checks and the "
     "publication read a DuckDB build, so this run stops here and publishes nothing. Spark's tables are in "

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.config import DBT_PROJECT_DIR, Settings, duckdb_connection
+from orchestration.lib.config import DBT_PROJECT_DIR, Settings, duckdb_connection, rebuilt_from
 
 BUILD_ONLY_SCHEMAS = ("staging", "intermediate")
 PUBLISHED_STORAGE_VERSION = "v1.0.0"
@@ -200,7 +200,7 @@ def _sync_predicate(table: IncrementalTable, windows: list[tuple]) -> tuple[str,
     if not windows:
         return "false", []
     if table.later_periods_depend:
-        first = min(start for start, _ in windows)
+        first = rebuilt_from(min(start for start, _ in windows))
         if table.column == "year":
             return "year >= ?", [first.year]
         return "period >= ?", [first]

@@ -40,14 +40,25 @@ sums as (
 ),
 
 leader as (
+    -- the transit country with the largest rise; of equal rises, the first by ISO code (so that every build agrees)
     select
         year,
         product_key,
-        max_by(transit_country, transit_rise_eur) as largest_rise_transit_country,
-        max(transit_rise_eur) as largest_rise_eur
-    from {{ ref('fct_substitution_by_country') }}
-    where {{ in_rebuilt_years('year') }}
-    group by year, product_key
+        case when transit_rise_eur is not null then transit_country end as largest_rise_transit_country,
+        transit_rise_eur as largest_rise_eur
+    from (
+        select
+            year,
+            product_key,
+            transit_country,
+            transit_rise_eur,
+            row_number() over (
+                partition by year, product_key order by transit_rise_eur desc nulls last, transit_country
+            ) as place
+        from {{ ref('fct_substitution_by_country') }}
+        where {{ in_rebuilt_years('year') }}
+    ) as ranked
+    where place = 1
 )
 
 select
