@@ -81,6 +81,14 @@ def test_second_run_on_the_same_home_exits_cleanly(settings: Settings) -> None:
     assert not settings.published_warehouse.exists()
 
 
+# One Comext release per month of the fact, whose hash changes with its values (as a new vintage would).
+COVERAGE_OF_THE_FACT = """CREATE OR REPLACE TABLE marts.source_coverage AS
+    SELECT 'comext' AS source, period, 'AT' AS reporter, true AS is_present, 'f.7z' AS source_file,
+           'sha-' || period || '-' || any_value(value_eur) AS source_sha256,
+           TIMESTAMPTZ '2026-01-01' AS retrieved_at, true AS month_complete
+    FROM marts.fct_eu_exports GROUP BY period"""
+
+
 def month_build(settings: Settings, run_id: str, month: str, value: int) -> str:
     """What dbt does to a build for one month: replace that month of the incremental fact, rebuild a small table."""
     start = prepare_build(settings, run_id)
@@ -98,13 +106,7 @@ def month_build(settings: Settings, run_id: str, month: str, value: int) -> str:
             "CREATE OR REPLACE TABLE marts.dim_summary AS SELECT period, sum(value_eur) AS total "
             "FROM marts.fct_eu_exports GROUP BY period"
         )
-        con.execute(
-            """CREATE OR REPLACE TABLE marts.source_coverage AS
-               SELECT 'comext' AS source, period, 'AT' AS reporter, true AS is_present, 'f.7z' AS source_file,
-                      'sha-' || period || '-' || any_value(value_eur) AS source_sha256,
-                      TIMESTAMPTZ '2026-01-01' AS retrieved_at, true AS month_complete
-               FROM marts.fct_eu_exports GROUP BY period"""
-        )
+        con.execute(COVERAGE_OF_THE_FACT)
     publish(settings, run_id, window=(month, month), checks_passed=[], checks_warned=[])
     return start.how
 
@@ -154,13 +156,7 @@ def running_build(settings: Settings, run_id: str, month: str, value: int) -> No
                QUALIFY period >= ?""",
             [month],
         )
-        con.execute(
-            """CREATE OR REPLACE TABLE marts.source_coverage AS
-               SELECT 'comext' AS source, period, 'AT' AS reporter, true AS is_present, 'f.7z' AS source_file,
-                      'sha-' || period || '-' || any_value(value_eur) AS source_sha256,
-                      TIMESTAMPTZ '2026-01-01' AS retrieved_at, true AS month_complete
-               FROM marts.fct_eu_exports GROUP BY period"""
-        )
+        con.execute(COVERAGE_OF_THE_FACT)
     publish(settings, run_id, window=(month, month), checks_passed=[], checks_warned=[])
 
 
