@@ -172,6 +172,11 @@ def test_every_mart_built_on_spark_equals_the_duckdb_build_row_for_row(builds: d
         duck = con.execute(f"SELECT * FROM duck.marts.{mart}")
         duck_cols = [d[0] for d in duck.description]
         duck_rows = duck.fetchall()
+        if not any((builds["spark"] / "marts.db" / mart).rglob("*.parquet")):
+            # a partitioned Spark table without rows writes no file (the month-rebuilt marts are partitioned)
+            assert not duck_rows, f"{mart}: {len(duck_rows)} rows on DuckDB, none on Spark"
+            compared[mart] = 0
+            continue
         spark = con.execute(
             f"SELECT * FROM read_parquet('{builds['spark']}/marts.db/{mart}/**/*.parquet', hive_partitioning = true)"
         )
