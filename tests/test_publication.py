@@ -16,6 +16,7 @@ from orchestration.lib.publish.publication import (
     PublicationError,
     base_path,
     incremental_schema_drift,
+    incremental_tables,
     latest_publication_id,
     prepare_build,
     publish,
@@ -277,3 +278,23 @@ def test_a_run_touching_the_baseline_is_synced_from_the_baseline_start(monkeypat
     assert _sync_predicate(later, [(date(2020, 8, 1), date(2020, 8, 1))]) == ("period >= ?", [date(2020, 1, 1)])
     window_only = IncrementalTable("period", False)
     assert _sync_predicate(window_only, [(date(2020, 8, 1), date(2020, 8, 1))])[1] == [date(2020, 8, 1)] * 2
+
+
+def test_every_model_that_selects_its_rebuilt_months_is_rebuilt_by_month() -> None:
+    """A model that filters on the run's rebuilt months (in_rebuilt_months / in_rebuilt_years) but is a plain table
+    would keep only those months after each run: each such model must replace them (macros/window.sql's
+    rebuilt_by)."""
+    import json
+
+    from orchestration.lib.dbt_manifest import ensure_manifest
+
+    nodes = json.loads(ensure_manifest().read_text())["nodes"].values()
+    filtering = {
+        n["alias"]
+        for n in nodes
+        if n["resource_type"] == "model"
+        and ("in_rebuilt_months(" in n["raw_code"] or "in_rebuilt_years(" in n["raw_code"])
+    }
+    rebuilt = {t for (_, t), kept in incremental_tables().items() if kept.later_periods_depend}
+    assert "fct_unrecorded_exports_by_country" in filtering
+    assert filtering - rebuilt == set()

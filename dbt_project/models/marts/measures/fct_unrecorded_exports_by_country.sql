@@ -2,6 +2,7 @@
 -- the EBRD's "about half of the additional EU exports were not recorded as imports" figure, per country.
 --   unrecorded_share = unrecorded_additional_usd / additional_eu_exports_usd, when the additional exports summed
 --   over the covered product keys are positive.
+{{ config(**rebuilt_by('year')) }}
 with sums as (
     select
         year,
