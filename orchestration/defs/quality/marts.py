@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 import dagster as dg
 import duckdb
@@ -53,6 +54,15 @@ MART_SUITES = (
 )
 
 
+@cache
+def _later_dependent_marts() -> frozenset[str]:
+    """The marts whose rows depend on other months, read once per process from the dbt manifest (every mart's
+    check would otherwise parse it again)."""
+    return frozenset(
+        t for (schema, t), kept in incremental_tables().items() if schema == "marts" and kept.later_periods_depend
+    )
+
+
 def _rebuilt(op: dg.OpExecutionContext, mart: MartSuite) -> tuple[str, list]:
     """The months (years) of the mart this run rebuilt: the run's months; for a mart whose later months depend on
     earlier ones (macros/window.sql's rebuilt_by), every month (year) from the run's first on, the rule the
@@ -60,8 +70,7 @@ def _rebuilt(op: dg.OpExecutionContext, mart: MartSuite) -> tuple[str, list]:
     if not op.has_partition_key_range:
         return "true", []
     start, end = op.partition_key_range.start[:10], op.partition_key_range.end[:10]
-    kept = incremental_tables().get(("marts", mart.name))
-    later = bool(kept and kept.later_periods_depend)
+    later = mart.name in _later_dependent_marts()
     if later:
         start = rebuilt_from(date.fromisoformat(start)).isoformat()
     if mart.grain == "year":
