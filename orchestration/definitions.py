@@ -3,6 +3,7 @@
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.defs import event_log  # noqa: F401  (Dagster's event log written without an fsync per event)
 from orchestration.defs.alerts import alert_on_run_failure
 from orchestration.defs.ingest.comext import raw_comext_monthly
 from orchestration.defs.ingest.partners import raw_comtrade_monthly, raw_ecb_exchange_rates

@@ -132,3 +132,28 @@ def test_the_code_location_loads_as_dagster_dev_loads_it_without_the_venv_on_pat
     assert "mirror_trade_pipeline" in found["jobs"]
     assert found["schedules"] == ["nightly"]
     assert set(found["sensors"]) == {"alert_on_run_failure", "release_sensor"}
+
+
+def test_only_dagsters_event_log_is_written_without_fsync(tmp_path) -> None:
+    """The event log's SQLite files (history/runs/*.db) skip the fsync per commit; any other SQLite file a process
+    opens through SQLAlchemy (Dagster's run storage, history/runs.db, among them) keeps SQLite's default (FULL = 2)."""
+    import sqlalchemy as sa
+
+    from orchestration.defs import event_log
+
+    runs = tmp_path / "history" / "runs"
+    runs.mkdir(parents=True)
+    synchronous = {}
+    for path in (runs / "index.db", runs / "0f3a-run.db", tmp_path / "history" / "runs.db", tmp_path / "other.db"):
+        engine = sa.create_engine(f"sqlite:///{path}")
+        with engine.connect() as connection:
+            value = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+        synchronous[path.relative_to(tmp_path).as_posix()] = value
+        engine.dispose()
+    assert synchronous == {
+        "history/runs/index.db": 0,
+        "history/runs/0f3a-run.db": 0,
+        "history/runs.db": 2,
+        "other.db": 2,
+    }
+    assert not event_log.is_event_log("")  # an in-memory database
