@@ -325,13 +325,21 @@ def same_marts(a: Path, b: Path) -> str:
             names = {r[0] for r in con.execute(f"DESCRIBE marts.{table}").fetchall()}
             dropped = [c for c in PROVENANCE if c in names]
             cols = f"* EXCLUDE ({', '.join(dropped)})" if dropped else "*"
-            for x, y in ((f"marts.{table}", f"other.marts.{table}"), (f"other.marts.{table}", f"marts.{table}")):
-                differ = con.execute(
-                    f"SELECT count(*) FROM (SELECT {cols} FROM {x} EXCEPT ALL SELECT {cols} FROM {y})"
-                ).fetchone()[0]
-                if differ:
+            counted = False
+            for side, x, y in (
+                ("incremental only", f"marts.{table}", f"other.marts.{table}"),
+                ("full build only", f"other.marts.{table}", f"marts.{table}"),
+            ):
+                diff = f"SELECT {cols} FROM {x} EXCEPT ALL SELECT {cols} FROM {y}"
+                differ = con.execute(f"SELECT count(*) FROM ({diff})").fetchone()[0]
+                if differ and not counted:
                     differing.append(f"{table} ({differ:,} rows)")
-                    break
+                    counted = True
+                if differ:  # the rows themselves, for whoever looks for the cause (the rebuild's file is deleted)
+                    sample = con.execute(f"{diff} LIMIT 5")
+                    names = [d[0] for d in sample.description]
+                    for row in sample.fetchall():
+                        print(f"benchmark: {table}, {side}: {dict(zip(names, row, strict=True))}", flush=True)
             rows += con.execute(f"SELECT count(*) FROM marts.{table}").fetchone()[0]
     aside = f"provenance columns {', '.join(PROVENANCE)} aside"
     if differing:
