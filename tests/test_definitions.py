@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 
 from orchestration.defs.quality.marts import MART_SUITES
-from orchestration.lib.config import EXPECTATIONS_DIR
+from orchestration.lib.config import EXPECTATIONS_DIR, REPO_ROOT
 from orchestration.lib.dbt_manifest import ensure_manifest
 
 
@@ -157,3 +157,28 @@ def test_only_dagsters_event_log_is_written_without_fsync(tmp_path) -> None:
         "other.db": 2,
     }
     assert not event_log.is_event_log("")  # an in-memory database
+
+
+def test_the_event_log_rule_matches_the_files_dagster_writes(tmp_path) -> None:
+    """A real Dagster instance, from the project's dagster.yaml, runs one asset: the files its event log wrote are
+    the ones `is_event_log` names, and its run storage is not (so the rule follows Dagster's layout, not a guess)."""
+    import shutil
+
+    from orchestration.defs.event_log import is_event_log
+
+    shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", tmp_path / "dagster.yaml")
+
+    @dg.asset
+    def one() -> int:
+        return 1
+
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        result = dg.materialize([one], instance=instance)
+    assert result.success
+    written = {p.relative_to(tmp_path).as_posix(): is_event_log(str(p)) for p in tmp_path.rglob("*.db")}
+    assert written == {
+        "history/runs.db": False,
+        "history/runs/index.db": True,
+        f"history/runs/{result.run_id}.db": True,
+        "schedules/schedules.db": False,
+    }
