@@ -8,7 +8,11 @@
 --   unrecorded_additional_usd     = additional_eu_exports_usd - additional_partner_imports_usd
 --   unrecorded_share              = unrecorded_additional_usd / additional_eu_exports_usd, when the additional
 --                                   exports are positive (NULL otherwise, unrecorded_null_reason says why)
--- A product key the partner side does not cover in any month of the year has no row: it is never a zero.
+-- A product key the partner side does not cover in any month of the year has no row: it is never a zero. Nor has
+-- a key with nothing on either side in the year's compared months or their baselines (all four sums zero): there
+-- is nothing to compare, and which such keys a build knows depends on the months it reads (a key first traded
+-- later is zero-filled into earlier years by a build that reads the later month), so the row is left out and an
+-- incremental build and a full rebuild publish the same rows.
 {{ config(**rebuilt_by('year')) }}
 with months as (
     select * from {{ ref('int_measures__mirror_months') }}
@@ -29,6 +33,8 @@ sums as (
         sum(baseline_partner_imports_usd) as baseline_partner_imports_usd
     from months
     group by year(period), country, product_key
+    having sum(eu_exports_usd_cif) <> 0 or sum(baseline_eu_exports_usd_cif) <> 0
+        or sum(partner_imports_usd) <> 0 or sum(baseline_partner_imports_usd) <> 0
 )
 
 select
