@@ -11,7 +11,7 @@ from orchestration.defs.publish.warehouse import published_warehouse
 from orchestration.defs.quality.marts import mart_checks
 from orchestration.defs.schedules import nightly, pipeline_job, release_sensor
 from orchestration.defs.transform.dbt import dbt_project, warehouse_dbt
-from orchestration.lib.dbt_manifest import DBT_EXECUTABLE
+from orchestration.lib.dbt_manifest import PIPELINE_DBT_EXECUTABLE
 
 defs = dg.Definitions(
     assets=[raw_comext_monthly, raw_comtrade_monthly, raw_ecb_exchange_rates, warehouse_dbt, published_warehouse],
@@ -19,5 +19,5 @@ defs = dg.Definitions(
     jobs=[pipeline_job],
     schedules=[nightly],
     sensors=[alert_on_run_failure, release_sensor],
-    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=PIPELINE_DBT_EXECUTABLE)},
 )

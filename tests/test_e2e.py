@@ -333,7 +333,7 @@ def test_rerun_of_the_same_months_changes_nothing(world: dict) -> None:
     assert "nothing changed" in result.stdout
     assert file_sha(published(world)) == before
     assert sorted(p.name for p in (world["home"] / "raw" / "comext").rglob("manifest.json")) == vintages
-    assert list((world["home"] / "build").glob("run-*.duckdb")) == []
+    assert list((world["home"] / "build").glob("run.*.duckdb")) == []
 
 
 def test_month_failing_its_raw_checks_is_quarantined_never_published_and_named(world: dict) -> None:
@@ -548,7 +548,7 @@ def test_a_run_killed_before_publication_is_finished_by_the_next_run(world: dict
     copy_sample(world["served"], "202205")
     before_ids, before_bytes = publication_ids(world), published(world).read_bytes()
     build_dir = world["home"] / "build"
-    leftovers = set(build_dir.glob("run-*.duckdb"))  # failed runs' build files: never published, never data
+    leftovers = set(build_dir.glob("run.*.duckdb"))  # failed runs' build files: never published, never data
     process = subprocess.Popen(
         [MIRROR_TRADE, "run", "--start", "2022-05", "--end", "2022-05"],
         env=world["env"],
@@ -558,7 +558,7 @@ def test_a_run_killed_before_publication_is_finished_by_the_next_run(world: dict
     )
     deadline = time.monotonic() + 300
     while (
-        not set(build_dir.glob("run-*.duckdb")) - leftovers and process.poll() is None and time.monotonic() < deadline
+        not set(build_dir.glob("run.*.duckdb")) - leftovers and process.poll() is None and time.monotonic() < deadline
     ):
         time.sleep(0.05)
     assert process.poll() is None, "the run ended before it could be killed mid-way"

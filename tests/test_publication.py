@@ -44,7 +44,7 @@ def test_publish_moves_the_build_into_place_and_logs_it(settings: Settings) -> N
     fake_build(settings, "r1")
     outcome = publish(settings, "r1", window=("2022-01-01", "2022-01-01"), checks_passed=["a:b"], checks_warned=[])
     assert outcome.published and outcome.publication_id == 1
-    assert not (settings.build_dir / "run-r1.duckdb").exists()
+    assert not (settings.build_dir / "run.r1.duckdb").exists()
     with duckdb.connect(str(settings.published_warehouse), read_only=True) as con:
         assert con.execute(
             "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'staging'"

@@ -391,6 +391,46 @@ def test_every_dbt_unit_test_passes(demo: dict, tmp_path: Path) -> None:
     assert set(ran.values()) == {"pass"}, {uid: status for uid, status in ran.items() if status != "pass"}
 
 
+def _compile(demo: dict, executable: str, build: Path, target: Path, month: str, parse_dir: Path | None) -> str:
+    env = demo["env"] | {"MIRROR_TRADE_BUILD_DB": str(build), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = env | ({"MIRROR_TRADE_DBT_PARSE_DIR": str(parse_dir)} if parse_dir else {})
+    dbt_vars = json.dumps({"min_period": month, "max_period": month})
+    result = subprocess.run(
+        [executable, "compile", "--project-dir", str(REPO_ROOT / "dbt_project"), "--profiles-dir",
+         str(REPO_ROOT / "dbt_project"), "--vars", dbt_vars, "--target-path", str(target), "--log-path", str(target)],
+        env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
+    return (target / "dbt.log").read_text()
+
+
+def test_the_pipelines_dbt_parses_once_and_compiles_what_dbt_compiles(demo: dict, tmp_path: Path) -> None:
+    """mirror-trade-dbt (the dbt of every pipeline run) parses without the month window and with a stand-in build
+    file, so a run with another window and another build file re-parses nothing; and every model and test compiles
+    to exactly the SQL plain dbt compiles with the same vars (over the published warehouse: incremental branches)."""
+    parse_dir, pipeline_dbt = tmp_path / "parse", str(Path(sys.executable).with_name("mirror-trade-dbt"))
+    builds = {name: tmp_path / f"run.{name}.duckdb" for name in ("first", "second", "plain")}
+    for build in builds.values():
+        build.write_bytes(demo["warehouse"].read_bytes())
+    first = _compile(demo, pipeline_dbt, builds["first"], tmp_path / "first", "2022-05-01", parse_dir)
+    assert "Starting full parse" in first
+    second = _compile(demo, pipeline_dbt, builds["second"], tmp_path / "second", "2022-06-01", parse_dir)
+    assert "Partial parsing enabled" in second and "Unable to do partial parsing" not in second
+    plain = _compile(demo, str(Path(sys.executable).with_name("dbt")), builds["plain"], tmp_path / "plain",
+                     "2022-06-01", None)  # fmt: skip
+    assert "Unable to do partial parsing" in plain or "Starting full parse" in plain
+
+    def compiled(target: Path) -> dict[str, str]:
+        root = target / "compiled"
+        return {str(p.relative_to(root)): p.read_text() for p in root.rglob("*.sql")}
+
+    ours, theirs = compiled(tmp_path / "second"), compiled(tmp_path / "plain")
+    assert len(theirs) > 200 and set(ours) == set(theirs)
+    differing = sorted(name for name in theirs if ours[name] != theirs[name])
+    assert not differing, f"compiled differently: {differing[:5]}"
+    assert "2022-06-01" in theirs["mirror_trade/models/marts/source_coverage.sql"]
+
+
 def test_months_arriving_out_of_order_give_every_mart_the_rows_of_the_full_build(demo: dict, tmp_path: Path) -> None:
     """The mirror and measure marts rebuild only the months a run changes and the months after them that depend
     on them (macros/window.sql). The publication as it stood before 2022-04 arrived, then 2022-05..06, then the

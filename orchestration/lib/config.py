@@ -118,6 +118,11 @@ class Settings:
         return self.home / "dbt_runs"
 
     @property
+    def dbt_parse_dir(self) -> Path:
+        """dbt's parse of the project without a run's month window, kept between runs (lib/dbt_prepared.py)."""
+        return self.home / "dbt_parse"
+
+    @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 

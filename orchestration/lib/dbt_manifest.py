@@ -13,6 +13,8 @@ from orchestration.lib.config import DBT_PROJECT_DIR
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 # The dbt of this interpreter's environment, whether or not that environment is on PATH.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+# The dbt the pipeline's runs use: dbt's CLI on a manifest parsed without the run's month window (dbt_prepared.py).
+PIPELINE_DBT_EXECUTABLE = str(Path(sys.executable).with_name("mirror-trade-dbt"))
 
 
 def _newest_source_mtime() -> float:

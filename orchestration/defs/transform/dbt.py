@@ -24,6 +24,7 @@ from orchestration.defs.ingest.partners import (
 from orchestration.defs.partitions import monthly_partitions, window_dates
 from orchestration.lib.config import DBT_PROJECT_DIR, SPARK_BUILD_ONLY, load_settings
 from orchestration.lib.dbt_manifest import ensure_manifest
+from orchestration.lib.dbt_prepared import PARSE_DIR_ENV
 from orchestration.lib.progress import progress_line
 from orchestration.lib.publish.publication import incremental_schema_drift, prepare_build, prune_old_runs
 
@@ -84,6 +85,8 @@ def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Ite
     # dbt reads its target file and the parquet lake from the environment (profiles.yml, sources).
     os.environ["MIRROR_TRADE_BUILD_DB"] = str(build)
     os.environ["MIRROR_TRADE_HOME"] = str(settings.home)
+    # mirror-trade-dbt parses there without the month window, so the next run re-parses only what changed.
+    os.environ[PARSE_DIR_ENV] = str(settings.dbt_parse_dir)
     start, end = window_dates(context)
     context.log.info(f"dbt build {start} .. {end} into {build}")
     dbt_vars = json.dumps({"min_period": start, "max_period": end})
@@ -118,6 +121,7 @@ def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Ite
 
 def _build_elsewhere(context: dg.AssetExecutionContext, dbt: DbtCliResource, target: str) -> Iterator:
     """Build the run's months on another dbt target (Spark), then stop: checks and publication are DuckDB's."""
+    os.environ[PARSE_DIR_ENV] = str(load_settings().dbt_parse_dir)
     start, end = window_dates(context)
     dbt_vars = json.dumps({"min_period": start, "max_period": end})
     progress_line(context.log, f"dbt build {start[:7]}..{end[:7]} on target {target}: started")

@@ -2,7 +2,7 @@
 
 Two files take turns (double buffering). `published/warehouse.duckdb` is the current publication N, which analysts
 open. `build/base.duckdb` is publication N-1, private since it was replaced. A run claims the base by renaming it
-to its own build file, `build/run-<run_id>.duckdb`, and brings it up to publication N: the months that publication
+to its own build file, `build/run.<run_id>.duckdb`, and brings it up to publication N: the months that publication
 N rebuilt are copied into its incremental tables (the big month-partitioned facts), its other tables are copied
 whole (the small whole-history marts, seeds and the publication log). dbt then builds the run's window into that
 file, the checks run on it, and publishing hard-links the current publication as the next base and renames the
@@ -85,7 +85,9 @@ class PublicationOutcome:
 
 
 def build_path(settings: Settings, run_id: str) -> Path:
-    return settings.build_dir / f"run-{run_id}.duckdb"
+    # DuckDB names a file's catalog after the first dot-separated part of its name: every run's build file is
+    # catalog "run", so dbt's parse of the project (which names relations by catalog) serves every run.
+    return settings.build_dir / f"run.{run_id}.duckdb"
 
 
 def latest_publication_id(path: Path) -> int | None:
@@ -123,7 +125,7 @@ def prepare_build(settings: Settings, run_id: str) -> BuildStart:
     if target.exists():
         return BuildStart(target, "resumed", "the run's build file already exists")
     now = time.time()
-    for stale in settings.build_dir.glob("run-*.duckdb*"):
+    for stale in [*settings.build_dir.glob("run.*.duckdb*"), *settings.build_dir.glob("run-*.duckdb*")]:
         if now - stale.stat().st_mtime > STALE_BUILD_SECONDS:
             stale.unlink(missing_ok=True)
     current_id = latest_publication_id(settings.published_warehouse)
