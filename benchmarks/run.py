@@ -257,7 +257,7 @@ def main() -> None:
                 log,
             )
             one.step = f"new month: dbt build + checks + publication of {dashed(month)} into {history} months"
-            one.detail = build_start(log)
+            one.detail = f"{build_start(log)}; {where_the_time_went(home, log, one.wall)}"
             results.append(one)
             growth.append((history, one))
             held = history + 1
@@ -379,6 +379,38 @@ def partner_servers(settings, periods: list[str]):
 def build_start(log: Path) -> str:
     line = last_line(log, "build file ")
     return line.split(": ", 1)[-1] if line else ""
+
+
+def where_the_time_went(home: Path, log: Path, whole: float) -> str:
+    """The last run's steps from its Dagster event log (one SQLite file per run), grouped: the partner and Comext
+    ingest steps, dbt (the build file's preparation and dagster-dbt's set-up included), the GX mart checks, the
+    publication, and what the whole process spent outside the pipeline (interpreter, imports, Dagster start-up,
+    the summary)."""
+    import sqlite3
+
+    run_id = last_line(log, "succeeded (run ").split(")", 1)[0]
+    db = home / "dagster" / "history" / "runs" / f"{run_id}.db"
+    if not run_id or not db.exists():
+        return ""
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        rows = con.execute(
+            "SELECT dagster_event_type, step_key, timestamp FROM event_logs WHERE dagster_event_type IN "
+            "('STEP_START', 'STEP_SUCCESS', 'PIPELINE_START', 'PIPELINE_SUCCESS') ORDER BY id"
+        ).fetchall()
+    stamp = {(kind, key): datetime.fromisoformat(str(ts)).timestamp() for kind, key, ts in rows}
+    groups: dict[str, float] = {"ingest": 0.0, "dbt": 0.0, "GX checks": 0.0, "publication": 0.0}
+    for (kind, key), started in stamp.items():
+        if kind != "STEP_START" or ("STEP_SUCCESS", key) not in stamp:
+            continue
+        took = stamp[("STEP_SUCCESS", key)] - started
+        group = (
+            "ingest" if key.startswith("raw") else "dbt" if key == "warehouse_dbt"
+            else "publication" if key.startswith("published") else "GX checks"
+        )  # fmt: skip
+        groups[group] += took
+    pipeline = stamp[("PIPELINE_SUCCESS", None)] - stamp[("PIPELINE_START", None)]
+    parts = [f"{name} {seconds:.1f} s" for name, seconds in groups.items()]
+    return f"in the pipeline {pipeline:.1f} s: {', '.join(parts)}; outside it {whole - pipeline:.1f} s"
 
 
 def last_line(log: Path, marker: str) -> str:
