@@ -223,13 +223,11 @@ def main() -> None:
 
         held = 0  # months the warehouse holds
         for history in histories:
-            # Bring the warehouse to `history` months, in two runs the first time so that it is in its steady
-            # state (a previous publication kept as the next build's base).
-            runs = (
-                [timeline[held : history - 1], timeline[history - 1 : history]]
-                if held == 0
-                else [timeline[held:history]]
-            )
+            # Bring the warehouse to `history` months in two runs, the last of one month, so that it is in its
+            # steady state: a previous publication kept as the next build's base, and the publication before the
+            # new month's a single month (the new month's build file is brought up to date with that publication's
+            # window: after a run of 11 months it would copy 11 months, which no nightly does).
+            runs = [timeline[held : history - 1], timeline[history - 1 : history]]
             for months in (m for m in runs if m):
                 release(months)
                 setup, _ = timed(
