@@ -7,8 +7,8 @@
    (`MIRROR_TRADE_DBT_PARSE_DIR`, one per dbt target), so dbt's partial parsing applies: only files changed since the
    last run are parsed again. The command then runs on that manifest, in the same process, with its vars and the
    real build file: dbt reads vars and the connection when it compiles and runs, not when it parses. (Nothing in the
-   project's configs, hooks or YAML reads the month window at parse time; `tests/test_dbt_prepared.py` compares the
-   SQL compiled both ways.)
+   project's configs, hooks or YAML reads the month window at parse time; a test in `tests/test_readme.py` compiles
+   every model and test both ways and requires the same SQL.)
 2. **`--version`**, which dagster-dbt asks once a process, answered from the installed packages' metadata instead of
    starting dbt (2 s).
 
