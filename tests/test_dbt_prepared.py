@@ -32,3 +32,28 @@ def test_the_parse_shares_only_the_options_that_choose_project_profile_target_an
     assert _target(args) == "spark"
     assert _target(["build", "-t=build"]) == "build"
     assert _target(["build", "--vars", "{}"]) == "default"
+
+
+def test_a_project_that_does_not_parse_fails_as_dbt_fails(tmp_path: Path) -> None:
+    """The parse without the vars fails: the command is run as plain dbt would run it, and ends with dbt's error
+    (exit code 2 and the file at fault), not with a traceback of its own."""
+    import os
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    (project / "models" / "broken.sql").write_text("select {{ ref('no_such_model') }}")
+    env = {
+        **os.environ,
+        "MIRROR_TRADE_DBT_PARSE_DIR": str(tmp_path / "parse"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    result = subprocess.run(
+        [PIPELINE_DBT_EXECUTABLE, "compile", "--project-dir", str(project), "--profiles-dir", str(project),
+         "--vars", '{"min_period": "2022-05-01", "max_period": "2022-05-01"}', "--log-path", str(tmp_path / "logs"),
+         "--target-path", str(tmp_path / "target")],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout[-2000:]
+    assert "no_such_model" in result.stdout and "broken" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr

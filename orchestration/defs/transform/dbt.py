@@ -76,6 +76,8 @@ translator = MirrorTradeTranslator(settings=DagsterDbtTranslatorSettings(enable_
 )
 def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     settings = load_settings()
+    # mirror-trade-dbt parses there without the month window, so the next run re-parses only what changed.
+    os.environ[PARSE_DIR_ENV] = str(settings.dbt_parse_dir)
     if settings.dbt_target != "build":
         yield from _build_elsewhere(context, dbt, settings.dbt_target)
         return
@@ -85,8 +87,6 @@ def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Ite
     # dbt reads its target file and the parquet lake from the environment (profiles.yml, sources).
     os.environ["MIRROR_TRADE_BUILD_DB"] = str(build)
     os.environ["MIRROR_TRADE_HOME"] = str(settings.home)
-    # mirror-trade-dbt parses there without the month window, so the next run re-parses only what changed.
-    os.environ[PARSE_DIR_ENV] = str(settings.dbt_parse_dir)
     start, end = window_dates(context)
     context.log.info(f"dbt build {start} .. {end} into {build}")
     dbt_vars = json.dumps({"min_period": start, "max_period": end})
@@ -121,7 +121,6 @@ def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Ite
 
 def _build_elsewhere(context: dg.AssetExecutionContext, dbt: DbtCliResource, target: str) -> Iterator:
     """Build the run's months on another dbt target (Spark), then stop: checks and publication are DuckDB's."""
-    os.environ[PARSE_DIR_ENV] = str(load_settings().dbt_parse_dir)
     start, end = window_dates(context)
     dbt_vars = json.dumps({"min_period": start, "max_period": end})
     progress_line(context.log, f"dbt build {start[:7]}..{end[:7]} on target {target}: started")
