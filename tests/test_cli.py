@@ -159,10 +159,21 @@ def test_every_source_failing_is_FAILED_with_each_error_once(published_home: dic
 
 
 def test_a_failed_run_spanning_months_collapses_the_same_error_into_one_line(tmp_path: Path) -> None:
-    result = cli(offline_env(tmp_path / "home"), "run", "--start", "2022-01", "--end", "2022-03", "--verbose")
+    # A `tail` that copies nothing: the run's output must reach the terminal without Dagster's compute-log mirror
+    # (it copies captured output back with `tail -F`, which may deliver late or not at all).
+    silent = tmp_path / "bin"
+    silent.mkdir()
+    (silent / "tail").write_text("#!/bin/sh\nexit 0\n")
+    (silent / "tail").chmod(0o755)
+    env = offline_env(tmp_path / "home")
+    env["PATH"] = f"{silent}{os.pathsep}{env.get('PATH', '')}"
+
+    result = cli(env, "run", "--start", "2022-01", "--end", "2022-03", "--verbose")
 
     assert result.returncode == 1
     assert " START " in result.stdout and " - dagster - " in result.stderr, "--verbose: dbt's lines, the Dagster log"
+    dbt_log = re.search(r"dbt's own log of this run is (\S+)\.\s*$", " ".join(result.stderr.split()))
+    assert dbt_log and Path(dbt_log.group(1)).is_file() and " START " in Path(dbt_log.group(1)).read_text()
     assert not ANSI.search(result.stdout + result.stderr)
     paragraph = " ".join(result.stderr.split("\n\n")[-1].split())
     assert "FAILED" in paragraph and "PARTLY" not in paragraph

@@ -61,8 +61,18 @@ def run_lock(settings: Settings) -> Iterator[None]:
         yield
 
 
+# A command-line run writes its output to the terminal itself, not through Dagster's compute-log capture: that
+# capture points the process's stdout and stderr at files and copies them back to the terminal with `tail -F`,
+# which may deliver late, or nothing at all (dagster-io/dagster#23336), so `--verbose` could lose dbt's lines.
+# The run's structured log is still in the instance's event log, and dbt's own log in dbt_runs/run-<run id>/.
+CLI_COMPUTE_LOGS = {
+    "compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager", "class": "NoOpComputeLogManager"}
+}
+
+
 def _dagster_instance(settings: Settings) -> Any:
     from dagster import DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
 
     os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
     home = Path(os.environ["DAGSTER_HOME"])
@@ -70,7 +80,7 @@ def _dagster_instance(settings: Settings) -> Any:
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text((Path(__file__).parents[1] / "dagster.yaml").read_text())
-    return DagsterInstance.get()
+    return DagsterInstance.from_ref(InstanceRef.from_dir(str(home), overrides=CLI_COMPUTE_LOGS))
 
 
 class _ProgressHandler(logging.Handler):
@@ -176,7 +186,11 @@ def _conclude(result: Any, start: str, end: str, settings: Settings, command: st
     if quarantined:
         hints.append(f"The rejected files are kept under {settings.quarantine_dir}; a new release is checked again.")
     if not result.success:
-        hints.append("The full log: run it again with --verbose.")
+        dbt_log = settings.dbt_runs_dir / f"run-{result.run_id}" / "dbt.log"
+        hints.append(
+            "The full log: run it again with --verbose"
+            + (f"; dbt's own log of this run is {dbt_log}." if dbt_log.exists() else ".")
+        )
     status = "FAILED" if failed else "PARTLY FAILED"
     headline = "no source could be fetched" if every_source_failed else outcome
     paragraph = (
