@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from importlib.metadata import version
@@ -37,9 +39,6 @@ def test_the_parse_shares_only_the_options_that_choose_project_profile_target_an
 def test_a_project_that_does_not_parse_fails_as_dbt_fails(tmp_path: Path) -> None:
     """The parse without the vars fails: the command is run as plain dbt would run it, and ends with dbt's error
     (exit code 2 and the file at fault), not with a traceback of its own."""
-    import os
-    import shutil
-
     project = tmp_path / "project"
     shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
     (project / "models" / "broken.sql").write_text("select {{ ref('no_such_model') }}")

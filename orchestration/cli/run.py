@@ -186,7 +186,7 @@ def _conclude(result: Any, start: str, end: str, settings: Settings, command: st
     if quarantined:
         hints.append(f"The rejected files are kept under {settings.quarantine_dir}; a new release is checked again.")
     if not result.success:
-        dbt_log = settings.dbt_runs_dir / f"run-{result.run_id}" / "dbt.log"
+        dbt_log = settings.dbt_run_dir(result.run_id) / "dbt.log"
         hints.append(
             "The full log: run it again with --verbose"
             + (f"; dbt's own log of this run is {dbt_log}." if dbt_log.exists() else ".")

@@ -117,6 +117,10 @@ class Settings:
     def dbt_runs_dir(self) -> Path:
         return self.home / "dbt_runs"
 
+    def dbt_run_dir(self, run_id: str) -> Path:
+        """One run's dbt artefacts: run_results.json and dbt.log."""
+        return self.dbt_runs_dir / f"run-{run_id}"
+
     @property
     def dbt_parse_dir(self) -> Path:
         """dbt's parse of the project without a run's month window, kept between runs (lib/dbt_prepared.py)."""

@@ -107,7 +107,7 @@ def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Ite
             json.dumps({"min_period": "1900-01-01", "max_period": "2999-12-01"}),
         ]
     # Each run's dbt artefacts (run_results, logs) stay with the run's state, not in the source tree.
-    target = settings.dbt_runs_dir / f"run-{context.run_id}"
+    target = settings.dbt_run_dir(context.run_id)
     os.environ["DBT_LOG_PATH"] = str(target)
     prune_old_runs(settings.dbt_runs_dir, keep=DBT_RUNS_KEPT)
     progress_line(context.log, f"dbt build {start[:7]}..{end[:7]}: started ({start_of_build.how} build database)")
