@@ -23,10 +23,11 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/python -c "from orchestration.lib.dbt_manifest import ensure_manifest; ensure_manifest()"
 	touch $@
 
+# The test modules run in two processes (pytest-xdist), a module and its fixtures in one of them.
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: setup
 	$(BIN)/ruff check .

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +13,13 @@ import pytest
 
 from orchestration.demo.eurostat import EurostatFileServer
 from orchestration.lib.config import SAMPLE_DATA_DIR, HttpPolicy, Settings, load_settings
+
+# `make test` runs the test modules in two pytest-xdist workers. A worker's __main__ (execnet's) has neither
+# __spec__ nor __file__, which pyspark's pyspark.sql.connect (imported by Great Expectations) takes for its own
+# doctest runner, and then ends the process with sys.exit(0) (pyspark/sql/connect/utils.py, check_dependencies).
+_main = sys.modules["__main__"]
+if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
+    _main.__file__ = "<pytest-xdist worker>"
 
 SAMPLE_COMEXT = SAMPLE_DATA_DIR / "comext"
 FAST_HTTP = HttpPolicy(connect_timeout_s=5, read_timeout_s=10, max_attempts=3, backoff_base_s=0.01, max_wait_s=5)

@@ -171,7 +171,9 @@ def test_a_failed_run_spanning_months_collapses_the_same_error_into_one_line(tmp
     result = cli(env, "run", "--start", "2022-01", "--end", "2022-03", "--verbose")
 
     assert result.returncode == 1
-    assert " START " in result.stdout and " - dagster - " in result.stderr, "--verbose: dbt's lines, the Dagster log"
+    assert " START " in result.stdout and " - dagster - " in result.stderr, (
+        "--verbose: dbt's lines, the Dagster log\n" + result.stdout[-2000:] + "\n" + result.stderr[-4000:]
+    )
     dbt_log = re.search(r"dbt's own log of this run is (\S+)\.\s*$", " ".join(result.stderr.split()))
     assert dbt_log and Path(dbt_log.group(1)).is_file() and " START " in Path(dbt_log.group(1)).read_text()
     assert not ANSI.search(result.stdout + result.stderr)

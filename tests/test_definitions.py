@@ -100,9 +100,18 @@ def test_the_code_location_loads_as_dagster_dev_loads_it_without_the_venv_on_pat
     from orchestration.lib.config import REPO_ROOT
 
     bin_dir = Path(sys.executable).parent
+    # A copy of the code location, first on the module path: under `dagster dev` the dbt project is parsed again
+    # into its target/, which the pipeline runs of the test modules running beside this one read meanwhile.
+    root = tmp_path / "repo"
+    for name in ("orchestration", "dbt_project", "expectations"):
+        shutil.copytree(REPO_ROOT / name, root / name, ignore=shutil.ignore_patterns("target", "logs", "__pycache__"))
+    (root / "sample_data").symlink_to(REPO_ROOT / "sample_data")
+    shared_manifest = REPO_ROOT / "dbt_project" / "target" / "manifest.json"
+    shared_before = shared_manifest.stat().st_mtime_ns if shared_manifest.exists() else None
     env = {
         "HOME": os.environ.get("HOME", str(tmp_path)),
         "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(root),
         "DAGSTER_HOME": str(tmp_path / "dagster"),
         "DAGSTER_IS_DEV_CLI": "1",  # what `dagster dev` sets for its code servers: dagster-dbt prepares then
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -113,7 +122,7 @@ def test_the_code_location_loads_as_dagster_dev_loads_it_without_the_venv_on_pat
     validate = subprocess.run(
         [str(bin_dir / "dagster"), "definitions", "validate", "-m", "orchestration.definitions"],
         env=env,
-        cwd=REPO_ROOT,
+        cwd=root,
         capture_output=True,
         text=True,
         timeout=300,
@@ -123,7 +132,7 @@ def test_the_code_location_loads_as_dagster_dev_loads_it_without_the_venv_on_pat
     assert "Validation successful" in validate.stdout + validate.stderr
 
     loaded = subprocess.run(
-        [sys.executable, "-c", LOADED], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", LOADED], env=env, cwd=root, capture_output=True, text=True, timeout=300
     )
     assert loaded.returncode == 0, loaded.stderr[-3000:]
     found = json.loads(loaded.stdout.splitlines()[-1])
@@ -132,6 +141,9 @@ def test_the_code_location_loads_as_dagster_dev_loads_it_without_the_venv_on_pat
     assert "mirror_trade_pipeline" in found["jobs"]
     assert found["schedules"] == ["nightly"]
     assert set(found["sensors"]) == {"alert_on_run_failure", "release_sensor"}
+    # the dev preparation parsed the copy; the checkout's manifest, which other runs read, was left alone
+    assert (root / "dbt_project" / "target" / "manifest.json").is_file()
+    assert (shared_manifest.stat().st_mtime_ns if shared_manifest.exists() else None) == shared_before
 
 
 def test_only_dagsters_event_log_is_written_without_fsync(tmp_path) -> None:
