@@ -23,11 +23,12 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/python -c "from orchestration.lib.dbt_manifest import ensure_manifest; ensure_manifest()"
 	touch $@
 
-# The test modules run in two processes (pytest-xdist), a module and its fixtures in one of them.
+# The test modules run in two processes (pytest-xdist), a module and its fixtures in one of them, handed out in
+# the order tests/conftest.py gives them (the longest first).
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 lint: setup
 	$(BIN)/ruff check .
