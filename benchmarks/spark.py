@@ -28,20 +28,19 @@ from orchestration.lib.config import DBT_PROJECT_DIR
 from orchestration.lib.periods import months_between, next_month
 
 BIN = Path(sys.executable).parent
-# The lake tables the models read, and the month column of each (YYYYMM text or a date).
-LAKE = {"comext": "PERIOD", "comtrade": "period", "comtrade_availability": "period", "ecb": "period"}
+# The lake tables the models read (<home>/parquet/<table>/YYYYMM/*.parquet).
+LAKE = ("comext", "comtrade", "comtrade_availability", "ecb")
 
 
 def lake_rows(home: Path, first: str, last: str) -> int:
     """Rows of the lake tables in the months first..last (YYYYMM), as the models read them."""
-    con = duckdb.connect()
-    total = 0
-    for table in LAKE:
-        months = [p.name for p in (home / "parquet" / table).iterdir() if p.is_dir() and first <= p.name <= last]
-        for month in months:
-            glob = home / "parquet" / table / month / "*.parquet"
-            total += con.execute(f"SELECT count(*) FROM read_parquet('{glob}')").fetchone()[0]
-    return total
+    files = [
+        str(month / "*.parquet")
+        for table in LAKE
+        for month in (home / "parquet" / table).iterdir()
+        if month.is_dir() and first <= month.name <= last
+    ]
+    return duckdb.connect().execute("SELECT count(*) FROM read_parquet(?, union_by_name = true)", [files]).fetchone()[0]
 
 
 def build(target: str, home: Path, first: str, last: str, work: Path, log: Path) -> float:
@@ -55,7 +54,7 @@ def build(target: str, home: Path, first: str, last: str, work: Path, log: Path)
         "MIRROR_TRADE_SPARK_DIR": str(work / "spark"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    window = {"min_period": f"{first[:4]}-{first[4:]}-01", "max_period": f"{last[:4]}-{last[4:]}-01"}
+    window = {"min_period": f"{dashed(first)}-01", "max_period": f"{dashed(last)}-01"}
     argv = [
         str(BIN / "dbt"),
         "build",

@@ -122,9 +122,9 @@ def test_every_data_test_and_unit_test_passes_on_spark(builds: dict[str, Any]) -
     assert all(results[uid] == "pass" for uid in unit_tests)
 
 
-def _normalised(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], floats: set[str]) -> str:
-    """A SELECT of `columns` from `relation` in which a floating-point column keeps 10 significant digits and an
-    instant is compared as an instant."""
+def _normalised(relation: str, columns: list[str], floats: set[str]) -> str:
+    """A SELECT of `columns` from `relation` in which a floating-point column keeps 10 significant digits. (Instants
+    need nothing: DuckDB reads Spark's TIMESTAMP_MICROS columns as TIMESTAMP WITH TIME ZONE, as it stores its own.)"""
     exprs = []
     for c in columns:
         q = f'"{c}"'
@@ -178,17 +178,17 @@ def test_every_mart_built_on_spark_equals_the_duckdb_build_row_for_row(builds: d
         assert sorted(duck_types) == sorted(spark_types), f"{mart}: columns differ"
         cols = [c for c in duck_types if (mart, c) not in CLOCK_COLUMNS]
         floats = {c for c in cols if duck_types[c] in FLOAT_TYPES or spark_types[c] in FLOAT_TYPES}
-        duck_sql = _normalised(con, f"duck.marts.{mart}", cols, floats)
-        spark_sql = _normalised(con, spark_relation, cols, floats)
+        duck_sql = _normalised(f"duck.marts.{mart}", cols, floats)
+        spark_sql = _normalised(spark_relation, cols, floats)
         counts = con.execute(f"SELECT (SELECT count(*) FROM ({duck_sql})), (SELECT count(*) FROM ({spark_sql}))")
         duck_rows, spark_rows = counts.fetchone()
+        # EXCEPT ALL both ways: equal multisets of rows, duplicates counted (so equal row counts too)
         only_duck = con.execute(f"({duck_sql}) EXCEPT ALL ({spark_sql}) LIMIT 5").fetchall()
         only_spark = con.execute(f"({spark_sql}) EXCEPT ALL ({duck_sql}) LIMIT 5").fetchall()
         assert not only_duck and not only_spark, (
             f"{mart}: {duck_rows} rows on DuckDB, {spark_rows} on Spark; columns {cols}\n"
             f"only on DuckDB (up to 5): {only_duck}\nonly on Spark (up to 5): {only_spark}"
         )
-        assert duck_rows == spark_rows
         compared[mart] = duck_rows
     print(f"rows compared per mart: {compared}")
     empty = sorted(m for m in marts if not compared[m] and m not in MAY_BE_EMPTY)
